@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portevoix.api import api
+from portevoix.core import views as core_views
+from portevoix.workspaces import views as workspace_views
+
+urlpatterns = [
+    path("", workspace_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("portevoix.accounts.urls")),
+    path("", include("portevoix.workspaces.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

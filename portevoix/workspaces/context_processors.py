@@ -1,0 +1,38 @@
+"""Navigation for the workspace shell: the switcher, and only the sections this role can open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portevoix.workspaces import permissions, selectors
+
+# (url name, label, permission). A section appears here only once it exists.
+SECTIONS = [
+    ("workspaces:dashboard", _("Overview"), "workspace.view"),
+    ("workspaces:members", _("Team"), "member.view"),
+    ("workspaces:audit", _("Audit log"), "audit.view"),
+    ("workspaces:tokens", _("API tokens"), "token.manage"),
+    ("workspaces:settings", _("Settings"), "workspace.update"),
+]
+
+
+def workspace_nav(request: HttpRequest) -> dict[str, Any]:
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return {}
+    slug = membership.workspace.slug
+    sections = []
+    for url_name, label, permission in SECTIONS:
+        if permissions.can(membership, permission):
+            url = reverse(url_name, args=[slug])
+            sections.append({"url": url, "label": label, "current": request.path == url})
+    return {
+        "nav_workspace": membership.workspace,
+        "nav_membership": membership,
+        "nav_memberships": selectors.memberships_of(request.user),  # type: ignore[arg-type]
+        "nav_sections": sections,
+    }

@@ -1,0 +1,58 @@
+"""The SMM team's roles and the one permission matrix that decides what each may do.
+
+docs/roles.md is the human-readable copy of ``MATRIX``; a test fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    MANAGER = "manager", _("SMM manager")
+    COPYWRITER = "copywriter", _("Copywriter")
+    DESIGNER = "designer", _("Designer")
+    TARGETOLOGIST = "targetologist", _("Targeting specialist")
+    ANALYST = "analyst", _("Analyst")
+    CLIENT = "client", _("Client (approver)")
+
+
+ALL_ROLES = frozenset(Role)
+STAFF = frozenset(ALL_ROLES - {Role.CLIENT})
+LEADS = frozenset({Role.OWNER, Role.MANAGER})
+
+# permission -> (roles allowed, description shown in docs and the roles page)
+MATRIX: dict[str, tuple[frozenset[Role], str]] = {
+    "workspace.view": (ALL_ROLES, "See the workspace and its dashboard"),
+    "workspace.update": (frozenset({Role.OWNER}), "Change the workspace's name, time zone, language and 2FA rule"),
+    "member.view": (STAFF, "See the team: members and their roles"),
+    "member.invite": (LEADS, "Invite people and revoke pending invitations"),
+    "member.update": (LEADS, "Change a member's role (only an owner grants or removes ownership)"),
+    "member.remove": (LEADS, "Remove a member (only an owner removes an owner)"),
+    "audit.view": (LEADS, "Read and filter the audit log"),
+    "token.manage": (ALL_ROLES, "Create and revoke one's own API tokens"),
+}
+
+PERMISSIONS = frozenset(MATRIX)
+
+
+def allowed_roles(permission: str) -> frozenset[Role]:
+    try:
+        return MATRIX[permission][0]
+    except KeyError:
+        raise KeyError(f"Unknown permission {permission!r}; declare it in workspaces/roles.py") from None
+
+
+def role_can(role: str, permission: str) -> bool:
+    return Role(role) in allowed_roles(permission)
+
+
+def grantable_roles(by_role: str) -> list[Role]:
+    """Roles that a member with ``by_role`` may give to someone else."""
+    if by_role == Role.OWNER:
+        return list(Role)
+    if by_role == Role.MANAGER:
+        return [role for role in Role if role != Role.OWNER]
+    return []
