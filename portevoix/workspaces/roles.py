@@ -25,14 +25,14 @@ LEADS = frozenset({Role.OWNER, Role.MANAGER})
 
 # permission -> (roles allowed, description shown in docs and the roles page)
 MATRIX: dict[str, tuple[frozenset[Role], str]] = {
-    "workspace.view": (ALL_ROLES, "See the workspace and its dashboard"),
-    "workspace.update": (frozenset({Role.OWNER}), "Change the workspace's name, time zone, language and 2FA rule"),
-    "member.view": (STAFF, "See the team: members and their roles"),
-    "member.invite": (LEADS, "Invite people and revoke pending invitations"),
-    "member.update": (LEADS, "Change a member's role (only an owner grants or removes ownership)"),
-    "member.remove": (LEADS, "Remove a member (only an owner removes an owner)"),
-    "audit.view": (LEADS, "Read and filter the audit log"),
-    "token.manage": (ALL_ROLES, "Create and revoke one's own API tokens"),
+    "workspace.view": (ALL_ROLES, _("See the workspace and its dashboard")),
+    "workspace.update": (frozenset({Role.OWNER}), _("Change the workspace's name, time zone, language and 2FA rule")),
+    "member.view": (STAFF, _("See the team: members and their roles")),
+    "member.invite": (LEADS, _("Invite people and revoke pending invitations")),
+    "member.update": (LEADS, _("Change a member's role (only an owner grants or removes ownership)")),
+    "member.remove": (LEADS, _("Remove a member (only an owner removes an owner)")),
+    "audit.view": (LEADS, _("Read and filter the audit log")),
+    "token.manage": (ALL_ROLES, _("Create and revoke one's own API tokens")),
 }
 
 PERMISSIONS = frozenset(MATRIX)
