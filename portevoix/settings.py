@@ -205,6 +205,7 @@ TIME_ZONE = "UTC"
 # --- Static and media files ---------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing root even when finders serve
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("PORTEVOIX_MEDIA_DIR", str(DATA_DIR / "media"))).resolve()
@@ -221,6 +222,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 PORTEVOIX_WORKER_STALE_AFTER = int(os.environ.get("PORTEVOIX_WORKER_STALE_AFTER", "120"))
 PORTEVOIX_SCHEDULER_STALE_AFTER = int(os.environ.get("PORTEVOIX_SCHEDULER_STALE_AFTER", "60"))
 PORTEVOIX_SCHEDULER_TICK_SECONDS = float(os.environ.get("PORTEVOIX_SCHEDULER_TICK_SECONDS", "5"))
+# How often the scheduler enqueues the heartbeat task that proves the worker runs tasks.
+PORTEVOIX_HEARTBEAT_SECONDS = float(os.environ.get("PORTEVOIX_HEARTBEAT_SECONDS", "30"))
 PORTEVOIX_INVITATION_DAYS = int(os.environ.get("PORTEVOIX_INVITATION_DAYS", "7"))
 
 LOGGING = {

@@ -60,6 +60,10 @@ def workspaces_requiring_2fa(user: User) -> list[Workspace]:
     return list(Workspace.objects.filter(memberships__user=user, require_2fa=True).order_by("name"))
 
 
+def is_recovery_device(device: Device) -> bool:
+    return isinstance(device, StaticDevice)
+
+
 def provisioning_for(device: TOTPDevice) -> Provisioning:
     uri = device.config_url
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=2)
@@ -94,8 +98,9 @@ def totp_setup_start(*, user: User) -> TOTPDevice:
     return device
 
 
-def totp_setup_confirm(*, user: User, code: str) -> list[str]:
-    """Confirm the pairing with a code from the app; turn 2FA on and return fresh recovery codes."""
+def totp_setup_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the pairing with a code from the app; turn 2FA on. Returns the device and fresh recovery
+    codes (shown once: only the database keeps them, and it keeps no copy the page could show again)."""
     if has_two_factor(user):
         raise Conflict(_("Two-factor authentication is already on."))
     code = normalize_code(code)
@@ -119,7 +124,7 @@ def totp_setup_confirm(*, user: User, code: str) -> list[str]:
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = _replace_recovery_codes(user)
         audit.record(actor=user, action="2fa.enable", workspace=None)
-    return codes
+    return device, codes
 
 
 def recovery_codes_regenerate(*, user: User) -> list[str]:

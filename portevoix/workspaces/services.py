@@ -213,6 +213,8 @@ def invitation_create(*, by: Membership, email: str, role: str) -> IssuedInvitat
         )
         audit.record(actor=by.user, action="invitation.create", workspace=by.workspace, obj=invitation,
                      email=email, role=role)
+        # Sent from memory after commit, not through a queued task: a task's arguments are stored in the
+        # database, and the link's secret must exist nowhere but in the e-mail.
         transaction.on_commit(lambda: emails.send_invitation(invitation=invitation, token=token))
     return IssuedInvitation(invitation=invitation, token=token)
 
