@@ -1,13 +1,31 @@
-"""The REST API under /api/v1: one NinjaAPI that mounts every app's router."""
+"""The REST API under /api/v1: one NinjaAPI that mounts every app's router.
+
+Docs at /api/docs, schema at /api/openapi.json (snapshot in openapi.json at the repository root,
+``make openapi`` regenerates it). Authentication, errors and pagination: docs/api.md.
+"""
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from django.conf import settings
+from ninja.throttling import AuthRateThrottle
 
-api = NinjaAPI(
+from portevoix.core.api import PortevoixAPI
+from portevoix.workspaces.api import router as workspaces_router
+
+# Requests per API token or browser session, counted in the default cache (per process unless the
+# cache is shared). "1200/m" means 1200 a minute; other units: s, h, d.
+API_RATE: str = getattr(settings, "PORTEVOIX_API_RATE", "1200/m")
+
+api = PortevoixAPI(
     title="Portevoix API",
     version="1",
+    description="Self-hosted social media marketing platform. Authenticate with a personal API token "
+    "(`Authorization: Bearer pvx_...`) or the browser session. Errors are "
+    '`{"error": {"code", "message", "fields"}}`; lists take `limit` and `offset`. See docs/api.md.',
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    throttle=[AuthRateThrottle(API_RATE)],
 )
+
+api.add_router("/v1/", workspaces_router)

@@ -16,11 +16,17 @@ class SignupForm(forms.Form):
     """A new person's name and password; the e-mail address comes from the invitation or setup."""
 
     full_name = forms.CharField(label=_("Your name"), max_length=150)
-    password1 = forms.CharField(label=_("Password"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                help_text=_("At least 10 characters, not a common password."))
-    password2 = forms.CharField(label=_("Password again"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters, not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -48,15 +54,25 @@ class LoginForm(auth_forms.AuthenticationForm):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"), max_length=32, strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
-                                      "autocapitalize": "off", "spellcheck": "false"}),
+        label=_("Code"),
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
     )
 
 
 class TotpConfirmForm(forms.Form):
     code = forms.CharField(
-        label=_("Code from the app"), max_length=32, strip=True,
+        label=_("Code from the app"),
+        max_length=32,
+        strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
         help_text=_("The 6-digit code your authenticator app shows for Portevoix."),
     )
@@ -64,7 +80,9 @@ class TotpConfirmForm(forms.Form):
 
 class CurrentPasswordForm(forms.Form):
     password = forms.CharField(
-        label=_("Current password"), strip=False, max_length=4096,
+        label=_("Current password"),
+        strip=False,
+        max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -72,11 +90,13 @@ class CurrentPasswordForm(forms.Form):
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
     language = forms.ChoiceField(
-        label=_("Language"), required=False,
+        label=_("Language"),
+        required=False,
         choices=[("", _("Same as the workspace")), *settings.LANGUAGES],
     )
     timezone = forms.ChoiceField(
-        label=_("Time zone"), required=False,
+        label=_("Time zone"),
+        required=False,
         choices=lambda: [("", _("Same as the workspace")), *timezone_choices()],
         help_text=_("Dates and times are shown in this time zone."),
     )
@@ -96,6 +116,7 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     email = forms.EmailField(
-        label=_("E-mail address"), max_length=254,
+        label=_("E-mail address"),
+        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )

@@ -47,11 +47,17 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True,
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
         help_text=_("Interface language; empty follows the workspace."),
     )
     timezone = models.CharField(
-        _("time zone"), max_length=64, blank=True, validators=[validate_timezone],
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
         help_text=_("IANA time zone such as Europe/Paris; empty follows the workspace."),
     )
     last_workspace = models.ForeignKey(

@@ -16,8 +16,15 @@ from portevoix.workspaces import audit
 LANGUAGE_CODES = frozenset(code for code, _label in settings.LANGUAGES)
 
 
-def user_create(*, email: str, password: str, full_name: str = "", language: str = "",
-                timezone_name: str = "", is_superuser: bool = False) -> User:
+def user_create(
+    *,
+    email: str,
+    password: str,
+    full_name: str = "",
+    language: str = "",
+    timezone_name: str = "",
+    is_superuser: bool = False,
+) -> User:
     email = (email or "").strip().lower()
     problems: dict[str, list[str]] = {}
     try:
@@ -35,10 +42,12 @@ def user_create(*, email: str, password: str, full_name: str = "", language: str
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=problems)
     with transaction.atomic():
         if is_superuser:
-            return User.objects.create_superuser(email, password, full_name=full_name, language=language,
-                                                 timezone=timezone_name)
-        return User.objects.create_user(email, password, full_name=full_name, language=language,
-                                        timezone=timezone_name)
+            return User.objects.create_superuser(
+                email, password, full_name=full_name, language=language, timezone=timezone_name
+            )
+        return User.objects.create_user(
+            email, password, full_name=full_name, language=language, timezone=timezone_name
+        )
 
 
 def user_update_profile(*, user: User, full_name: str, language: str, timezone_name: str) -> User:

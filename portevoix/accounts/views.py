@@ -88,11 +88,8 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             if two_factor.is_recovery_device(device):
                 left = two_factor.recovery_codes_left(pending.user)
-                messages.warning(
-                    request,
-                    _("You signed in with a recovery code; %(left)d left. Make new ones on the security page.")
-                    % {"left": left},
-                )
+                note = _("You signed in with a recovery code; %(left)d left. Make new ones under Security.")
+                messages.warning(request, note % {"left": left})
             return redirect(login_flow.safe_next(request, pending.next_url))
     return render(request, "accounts/login_verify.html", {"form": form})
 
@@ -102,8 +99,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; saved on the account of a signed-in person, in a cookie otherwise."""
     language = request.POST.get("language", "")
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     response = HttpResponseRedirect(target)
     if language in services.LANGUAGE_CODES:
@@ -121,8 +119,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.user_update_profile(user=user, full_name=data["full_name"], language=data["language"],
-                                         timezone_name=data["timezone"])
+            services.user_update_profile(
+                user=user,
+                full_name=data["full_name"],
+                language=data["language"],
+                timezone_name=data["timezone"],
+            )
         except PortevoixError as error:
             add_service_errors(form, error)
         else:
@@ -181,5 +183,11 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 
 def _remember_language(response: HttpResponse, language: str) -> None:
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=LANGUAGE_COOKIE_MAX_AGE,
-                        samesite="Lax", secure=settings.SESSION_COOKIE_SECURE, httponly=True)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=LANGUAGE_COOKIE_MAX_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )

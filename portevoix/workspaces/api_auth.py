@@ -98,6 +98,8 @@ class SessionAuth(APIKeyCookie):
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiCaller:
         user: Any = request.user
         slug = request.headers.get(WORKSPACE_HEADER, "").strip()
+        if "\x00" in slug:
+            raise NotFound(_("No such workspace."))
         if slug:
             membership = selectors.membership_for(user, slug)
         else:
