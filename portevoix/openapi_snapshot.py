@@ -1,7 +1,7 @@
 """The committed OpenAPI snapshot (openapi.json at the repository root) and its drift check.
 
-    python -m portevoix.openapi_snapshot --write   # regenerate after an intended API change
-    python -m portevoix.openapi_snapshot --check   # exit 1 with a unified diff when it differs
+python -m portevoix.openapi_snapshot --write   # regenerate after an intended API change
+python -m portevoix.openapi_snapshot --check   # exit 1 with a unified diff when it differs
 """
 
 from __future__ import annotations
@@ -35,15 +35,20 @@ def generate() -> str:
 def diff(expected: str, actual: str, *, path: Path = SNAPSHOT_PATH) -> str:
     return "".join(
         difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-            fromfile=f"{path.name} (committed)", tofile=f"{path.name} (generated)",
+            expected.splitlines(keepends=True),
+            actual.splitlines(keepends=True),
+            fromfile=f"{path.name} (committed)",
+            tofile=f"{path.name} (generated)",
         )
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m portevoix.openapi_snapshot", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m portevoix.openapi_snapshot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="write openapi.json")
     mode.add_argument("--check", action="store_true", help="fail with a diff when openapi.json is stale")

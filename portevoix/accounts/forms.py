@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
@@ -8,8 +9,7 @@ from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from portevoix.accounts import services
-from portevoix.accounts.models import User
-from portevoix.workspaces.forms import timezone_choices
+from portevoix.accounts.models import User, known_timezones
 
 
 class SignupForm(forms.Form):
@@ -87,6 +87,12 @@ class CurrentPasswordForm(forms.Form):
     )
 
 
+@functools.cache
+def _timezone_choices() -> tuple[tuple[str, str], ...]:
+    names = sorted(name for name in known_timezones() if "/" in name or name == "UTC")
+    return tuple((name, name) for name in names)
+
+
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
     language = forms.ChoiceField(
@@ -97,7 +103,7 @@ class ProfileForm(forms.Form):
     timezone = forms.ChoiceField(
         label=_("Time zone"),
         required=False,
-        choices=lambda: [("", _("Same as the workspace")), *timezone_choices()],
+        choices=lambda: [("", _("Same as the workspace")), *_timezone_choices()],
         help_text=_("Dates and times are shown in this time zone."),
     )
 

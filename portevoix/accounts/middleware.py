@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from portevoix.core.context import set_origin
+from portevoix.core.context import origin
 
 
 class UserPreferencesMiddleware:
@@ -18,7 +18,11 @@ class UserPreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        set_origin("ui", request.META.get("REMOTE_ADDR"))
+        # Scoped to this request: a thread that serves several requests (or a test) must not keep it.
+        with origin("ui", request.META.get("REMOTE_ADDR")):
+            return self._handle(request)
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         language = None
         if user is not None and user.is_authenticated:

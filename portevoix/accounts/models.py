@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from typing import Any
 
@@ -13,8 +14,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """IANA zone names of this system; read once (listing them scans the zone database on disk)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value and value not in zoneinfo.available_timezones():
+    if value and value not in known_timezones():
         raise ValidationError(_("%(value)s is not a known IANA time zone."), params={"value": value})
 
 

@@ -32,7 +32,7 @@ RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_LENGTH = 10  # base32 characters: 50 random bits each
 TOTP_DEVICE_NAME = "Authenticator app"
 RECOVERY_DEVICE_NAME = "Recovery codes"
-_TOTP_CODE = re.compile(r"\d{6}")
+_TOTP_CODE = re.compile(r"[0-9]{6}")
 _RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 

@@ -7,7 +7,6 @@ that no input (huge numbers, NUL bytes, dates out of range) can reach the databa
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import functools
 import logging
@@ -19,6 +18,7 @@ from django.core import exceptions as django_exceptions
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -26,6 +26,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import Operation
 from pydantic import AfterValidator, ConfigDict
 
+from portevoix.core.context import current_origin, set_origin
 from portevoix.core.errors import PermissionDenied, PortevoixError
 
 logger = logging.getLogger(__name__)
@@ -75,11 +76,13 @@ class ErrorOut(Schema):
 
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
     """``response={200: Out, **error_responses(403, 404)}``; 401, 422 and 429 apply to every operation."""
-    return {status: ErrorOut for status in sorted({401, 422, 429, *statuses})}
+    return dict.fromkeys(sorted({401, 422, 429, *statuses}), ErrorOut)
 
 
 def error_body(code: str, message: str, fields: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": {k: list(v) for k, v in (fields or {}).items()}}}
+    return {
+        "error": {"code": code, "message": message, "fields": {k: list(v) for k, v in (fields or {}).items()}}
+    }
 
 
 def error_response(
@@ -151,15 +154,19 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 422, error_body("validation_failed", message, fields))
 
     def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        message = exc.message if exc.message != "Unauthorized" else _(
-            "Authentication required: send an API token (Authorization: Bearer pvx_…) or sign in."
+        message = (
+            exc.message
+            if exc.message != "Unauthorized"
+            else _("Authentication required: send an API token (Authorization: Bearer pvx_…) or sign in.")
         )
         response = respond(request, 401, error_body("unauthenticated", message))
         response["WWW-Authenticate"] = 'Bearer realm="portevoix"'
         return response
 
     def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-        return respond(request, 429, error_body("throttled", _("Too many requests; slow down and retry later.")))
+        return respond(
+            request, 429, error_body("throttled", _("Too many requests; slow down and retry later."))
+        )
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         status = exc.status_code
@@ -184,30 +191,44 @@ def install_error_handlers(api: NinjaAPI) -> None:
         logger.exception("Unhandled error in %s %s", request.method, request.path)
         return respond(request, 500, error_body("server_error", _("Something went wrong on our side.")))
 
-    api.add_exception_handler(PortevoixError, on_domain_error)
-    api.add_exception_handler(NinjaValidationError, on_validation)
-    api.add_exception_handler(django_exceptions.ValidationError, on_django_validation)
-    api.add_exception_handler(AuthenticationError, on_unauthenticated)
-    api.add_exception_handler(Throttled, on_throttled)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_not_found)
-    api.add_exception_handler(django_exceptions.PermissionDenied, on_forbidden)
-    api.add_exception_handler(django_exceptions.RequestDataTooBig, on_too_large)
-    api.add_exception_handler(django_exceptions.SuspiciousOperation, on_suspicious)
-    api.add_exception_handler(Exception, on_unexpected)
+    handlers: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]] = [
+        (PortevoixError, on_domain_error),
+        (NinjaValidationError, on_validation),
+        (django_exceptions.ValidationError, on_django_validation),
+        (AuthenticationError, on_unauthenticated),
+        (Throttled, on_throttled),
+        (HttpError, on_http_error),
+        (Http404, on_not_found),
+        (django_exceptions.PermissionDenied, on_forbidden),
+        (django_exceptions.RequestDataTooBig, on_too_large),
+        (django_exceptions.SuspiciousOperation, on_suspicious),
+        (Exception, on_unexpected),
+    ]
+    for exc_class, handler in handlers:
+        api.add_exception_handler(exc_class, handler)
 
 
 # --- The API object -----------------------------------------------------------------------------
 
 
 def _json_errors_outside_operations(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap one of ninja's URL views: answer 405 in JSON, and run the view in a copy of the context so
-    the audit origin ("api") set during authentication does not outlive the request."""
+    """Wrap one of ninja's URL views: answer 405 in JSON, and restore the audit origin and the language
+    that authentication sets ("api", the caller's language) so they do not outlive the request."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        response = contextvars.copy_context().run(view, request, *args, **kwargs)
-        if response.status_code == 405 and not response.get("Content-Type", "").startswith("application/json"):
+        origin, language = current_origin(), translation.get_language()
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            set_origin(origin.via, origin.ip_address)
+            if language:
+                translation.activate(language)
+            else:
+                translation.deactivate()
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
             allow = response.get("Allow", "")
             response = error_response(405, _("This method is not allowed here."))
             if allow:
@@ -296,7 +317,9 @@ class InputSchema(Schema):
 
 
 class PageParams(Schema):
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT}).")
+    limit: int = Field(
+        DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT})."
+    )
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Number of items to skip.")
 
 

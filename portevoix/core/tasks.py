@@ -37,5 +37,7 @@ def prune_task_results() -> None:
     ).delete()
 
 
-register_periodic("core.heartbeat", every=timedelta(seconds=settings.PORTEVOIX_HEARTBEAT_SECONDS), task=heartbeat)
+register_periodic(
+    "core.heartbeat", every=timedelta(seconds=settings.PORTEVOIX_HEARTBEAT_SECONDS), task=heartbeat
+)
 register_periodic("core.prune_task_results", every=timedelta(days=1), task=prune_task_results)

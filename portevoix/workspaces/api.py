@@ -47,7 +47,9 @@ def _granted(membership: Membership) -> list[str]:
 
 
 @router.get(
-    "/me", response={200: MeOut, **error_responses(403, 404)}, tags=["me"],
+    "/me",
+    response={200: MeOut, **error_responses(403, 404)},
+    tags=["me"],
     summary="The caller, their role and the current workspace",
     description="With a token, the workspace is the token's; with a session, the one named by the "
     "X-Portevoix-Workspace header or the person's default workspace.",
@@ -64,7 +66,9 @@ def me_get(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get(
-    "/workspace", response={200: WorkspaceOut, **error_responses(403, 404)}, tags=["workspace"],
+    "/workspace",
+    response={200: WorkspaceOut, **error_responses(403, 404)},
+    tags=["workspace"],
     summary="The current workspace",
 )
 def workspace_get(request: HttpRequest) -> Any:
@@ -74,7 +78,9 @@ def workspace_get(request: HttpRequest) -> Any:
 
 
 @router.patch(
-    "/workspace", response={200: WorkspaceOut, **error_responses(403, 404)}, tags=["workspace"],
+    "/workspace",
+    response={200: WorkspaceOut, **error_responses(403, 404)},
+    tags=["workspace"],
     summary="Change the workspace's name, time zone, language or 2FA rule (owner only)",
     description="Send only the fields to change. Requiring 2FA needs a confirmed second factor on the "
     "caller's own account.",
@@ -82,13 +88,19 @@ def workspace_get(request: HttpRequest) -> Any:
 def workspace_update(request: HttpRequest, payload: WorkspaceUpdateIn) -> Any:
     membership = member(request)
     return services.workspace_update(
-        workspace=membership.workspace, by=membership, name=payload.name, timezone_name=payload.timezone,
-        language=payload.language, require_2fa=payload.require_2fa,
+        workspace=membership.workspace,
+        by=membership,
+        name=payload.name,
+        timezone_name=payload.timezone,
+        language=payload.language,
+        require_2fa=payload.require_2fa,
     )
 
 
 @router.get(
-    "/roles", response={200: RolesOut, **error_responses(403, 404)}, tags=["roles"],
+    "/roles",
+    response={200: RolesOut, **error_responses(403, 404)},
+    tags=["roles"],
     summary="The roles and what each may do (the permission matrix)",
 )
 def role_list(request: HttpRequest) -> dict[str, Any]:
@@ -96,7 +108,7 @@ def role_list(request: HttpRequest) -> dict[str, Any]:
     return {
         "roles": [{"value": role, "label": str(role.label)} for role in Role],
         "permissions": [
-            {"name": name, "description": description, "roles": [role for role in Role if role in allowed]}
+            {"name": name, "description": str(description), "roles": [role for role in Role if role in allowed]}
             for name, (allowed, description) in MATRIX.items()
         ],
     }
@@ -106,7 +118,9 @@ def role_list(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.get(
-    "/members", response={200: MemberPage, **error_responses(403, 404)}, tags=["members"],
+    "/members",
+    response={200: MemberPage, **error_responses(403, 404)},
+    tags=["members"],
     summary="List the workspace's members",
 )
 def member_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
@@ -114,33 +128,40 @@ def member_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, An
 
 
 @router.get(
-    "/members/{id}", response={200: MemberOut, **error_responses(403, 404)}, tags=["members"],
+    "/members/{id}",
+    response={200: MemberOut, **error_responses(403, 404)},
+    tags=["members"],
     summary="One member",
 )
-def member_get(request: HttpRequest, id: int = ID) -> Any:  # noqa: A002 - the path's name
+def member_get(request: HttpRequest, id: int = ID) -> Any:
     membership = member(request)
+    found = selectors.member_get(by=membership, member_id=id)  # 404 first: foreign ids are not disclosed
     permissions.require(membership, "member.view")
-    return selectors.member_get(by=membership, member_id=id)
+    return found
 
 
 @router.patch(
-    "/members/{id}", response={200: MemberOut, **error_responses(403, 404, 409)}, tags=["members"],
+    "/members/{id}",
+    response={200: MemberOut, **error_responses(403, 404, 409)},
+    tags=["members"],
     summary="Change a member's role",
     description="Only an owner grants or removes ownership; the last owner cannot be demoted (409).",
 )
-def member_update(request: HttpRequest, payload: MemberUpdateIn, id: int = ID) -> Any:  # noqa: A002
+def member_update(request: HttpRequest, payload: MemberUpdateIn, id: int = ID) -> Any:
     membership = member(request)
     target = selectors.member_get(by=membership, member_id=id)
     return services.membership_update_role(membership=target, role=payload.role, by=membership)
 
 
 @router.delete(
-    "/members/{id}", response={204: None, **error_responses(403, 404, 409)}, tags=["members"],
+    "/members/{id}",
+    response={204: None, **error_responses(403, 404, 409)},
+    tags=["members"],
     summary="Remove a member, or leave the workspace (your own membership id)",
     description="Removing someone else needs the member.remove permission; anyone may leave. The "
     "member's API tokens for this workspace are revoked. The last owner cannot leave (409).",
 )
-def member_remove(request: HttpRequest, id: int = ID) -> Status[None]:  # noqa: A002
+def member_remove(request: HttpRequest, id: int = ID) -> Status[None]:
     membership = member(request)
     target = selectors.member_get(by=membership, member_id=id)
     services.membership_remove(membership=target, by=membership)
@@ -151,7 +172,9 @@ def member_remove(request: HttpRequest, id: int = ID) -> Status[None]:  # noqa: 
 
 
 @router.get(
-    "/invitations", response={200: InvitationPage, **error_responses(403, 404)}, tags=["invitations"],
+    "/invitations",
+    response={200: InvitationPage, **error_responses(403, 404)},
+    tags=["invitations"],
     summary="List invitations (pending ones by default)",
 )
 def invitation_list(request: HttpRequest, params: Query[InvitationListParams]) -> dict[str, Any]:
@@ -159,7 +182,9 @@ def invitation_list(request: HttpRequest, params: Query[InvitationListParams]) -
 
 
 @router.post(
-    "/invitations", response={201: InvitationOut, **error_responses(403, 404)}, tags=["invitations"],
+    "/invitations",
+    response={201: InvitationOut, **error_responses(403, 404)},
+    tags=["invitations"],
     summary="Invite someone by e-mail",
     description="The link is e-mailed to the person; it is never returned by the API. A new invitation "
     "to the same address replaces the pending one.",
@@ -170,10 +195,12 @@ def invitation_create(request: HttpRequest, payload: InvitationCreateIn) -> Stat
 
 
 @router.delete(
-    "/invitations/{id}", response={204: None, **error_responses(403, 404, 409)}, tags=["invitations"],
+    "/invitations/{id}",
+    response={204: None, **error_responses(403, 404, 409)},
+    tags=["invitations"],
     summary="Revoke a pending invitation",
 )
-def invitation_revoke(request: HttpRequest, id: int = ID) -> Status[None]:  # noqa: A002
+def invitation_revoke(request: HttpRequest, id: int = ID) -> Status[None]:
     membership = member(request)
     invitation = selectors.invitation_get(by=membership, invitation_id=id)
     services.invitation_revoke(invitation=invitation, by=membership)
@@ -184,7 +211,9 @@ def invitation_revoke(request: HttpRequest, id: int = ID) -> Status[None]:  # no
 
 
 @router.get(
-    "/tokens", response={200: ApiTokenPage, **error_responses(403, 404)}, tags=["tokens"],
+    "/tokens",
+    response={200: ApiTokenPage, **error_responses(403, 404)},
+    tags=["tokens"],
     summary="List your own active API tokens for this workspace",
 )
 def api_token_list(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
@@ -192,7 +221,9 @@ def api_token_list(request: HttpRequest, params: Query[PageParams]) -> dict[str,
 
 
 @router.post(
-    "/tokens", response={201: ApiTokenCreated, **error_responses(403, 404)}, tags=["tokens"],
+    "/tokens",
+    response={201: ApiTokenCreated, **error_responses(403, 404)},
+    tags=["tokens"],
     summary="Create an API token; its secret is returned once",
     description="The token acts with your role in this workspace. Only a hash is stored: the secret "
     "cannot be shown again.",
@@ -204,10 +235,12 @@ def api_token_create(request: HttpRequest, payload: ApiTokenCreateIn) -> Status[
 
 
 @router.delete(
-    "/tokens/{id}", response={204: None, **error_responses(403, 404)}, tags=["tokens"],
+    "/tokens/{id}",
+    response={204: None, **error_responses(403, 404)},
+    tags=["tokens"],
     summary="Revoke one of your API tokens",
 )
-def api_token_revoke(request: HttpRequest, id: int = ID) -> Status[None]:  # noqa: A002
+def api_token_revoke(request: HttpRequest, id: int = ID) -> Status[None]:
     membership = member(request)
     token = selectors.api_token_get(by=membership, token_id=id)
     services.api_token_revoke(token=token, by=membership)
@@ -218,12 +251,18 @@ def api_token_revoke(request: HttpRequest, id: int = ID) -> Status[None]:  # noq
 
 
 @router.get(
-    "/audit", response={200: AuditEventPage, **error_responses(403, 404)}, tags=["audit"],
+    "/audit",
+    response={200: AuditEventPage, **error_responses(403, 404)},
+    tags=["audit"],
     summary="Read the audit log, newest first, with filters",
 )
 def audit_list(request: HttpRequest, params: Query[AuditFilterParams]) -> dict[str, Any]:
     events = selectors.audit_list(
-        by=member(request), action=params.action, actor_id=params.actor_id, object_type=params.object_type,
-        since=params.since, until=params.until,
+        by=member(request),
+        action=params.action,
+        actor_id=params.actor_id,
+        object_type=params.object_type,
+        since=params.since,
+        until=params.until,
     )
     return paginate(events, params)

@@ -9,7 +9,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from portevoix.core.api import MAX_ID, Instant, InputSchema, Page, PageParams, Text
+from portevoix.core.api import MAX_ID, InputSchema, Instant, Page, PageParams, Text
 from portevoix.workspaces.roles import Role
 
 # --- Me and the workspace -----------------------------------------------------------------------

@@ -176,6 +176,23 @@ def membership_remove(*, membership: Membership, by: Membership) -> None:
         membership.delete()
 
 
+def membership_add(*, by: Membership, user: User, role: str) -> Membership:
+    """Add an existing account to the workspace directly, without an invitation link (command-line
+    tools such as ``portevoix demo``). Same rights as inviting: ``member.invite`` and a grantable role."""
+    permissions.require(by, "member.invite")
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role."), fields={"role": [_("Choose one of the listed roles.")]})
+    if Role(role) not in grantable_roles(by.role):
+        raise PermissionDenied(_("Your role cannot add someone as %(role)s.") % {"role": Role(role).label})
+    if Membership.objects.filter(workspace=by.workspace, user=user).exists():
+        raise Conflict(_("This person is already a member of the workspace."))
+    with transaction.atomic():
+        membership = Membership.objects.create(workspace=by.workspace, user=user, role=role)
+        audit.record(actor=by.user, action="member.add", workspace=by.workspace, obj=membership,
+                     member=user.email, role=role)
+    return membership
+
+
 # --- Invitations --------------------------------------------------------------------------------
 
 

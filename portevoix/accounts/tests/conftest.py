@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from portevoix.accounts.models import User
+from portevoix.accounts.tests.helpers import PASSWORD
 
 
 @pytest.fixture
 def person(make_user) -> User:
-    return make_user("ada@example.com", full_name="Ada Lovelace")
+    return make_user("ada@example.com", password=PASSWORD, full_name="Ada Lovelace")
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portevoix.accounts import two_factor
 from portevoix.accounts.models import User
 
+PASSWORD = "a-long-and-quite-unusual-passphrase"
+
 
 def app_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     """The code an authenticator app paired with ``device`` shows now (or ``steps_ahead`` periods later).

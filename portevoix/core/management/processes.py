@@ -21,9 +21,10 @@ class StopFlag:
     """SIGINT/SIGTERM ask for a graceful stop (``requested`` becomes true); a second signal forces an
     immediate exit with status 1."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
         self.requested = False
         self.signum: int | None = None
+        self.quiet = quiet
 
     def install(self) -> StopFlag:
         for signum in STOP_SIGNALS:
@@ -36,7 +37,8 @@ class StopFlag:
             os._exit(1)
         self.requested = True
         self.signum = signum
-        logger.info("Received %s: stopping after the current step.", signal.strsignal(signum))
+        if not self.quiet:
+            logger.info("Received %s: stopping.", signal.strsignal(signum))
 
     def sleep(self, seconds: float) -> None:
         """Sleep up to ``seconds``, returning early once a stop is requested."""
@@ -63,4 +65,3 @@ def watch_supervisor(poll_seconds: float = 1.0) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="portevoix-supervisor-watch", daemon=True).start()
-

@@ -35,7 +35,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "--tick", type=float, default=None,
+            "--tick",
+            type=float,
+            default=None,
             help="Seconds between ticks (default: PORTEVOIX_SCHEDULER_TICK_SECONDS).",
         )
         parser.add_argument("--once", action="store_true", help="Run one tick, then exit.")
@@ -47,7 +49,8 @@ class Command(BaseCommand):
         jobs = load_periodic_jobs()
         logger.info(
             "Scheduler started: tick %ss; jobs: %s.",
-            interval, ", ".join(f"{job.name} every {job.every}" for job in jobs) or "none",
+            interval,
+            ", ".join(f"{job.name} every {job.every}" for job in jobs) or "none",
         )
         if options["once"]:
             tick(jobs)

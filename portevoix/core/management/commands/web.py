@@ -31,15 +31,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="Address to listen on.")
+        parser.add_argument(
+            "--host", default=os.environ.get("HOST", "127.0.0.1"), help="Address to listen on."
+        )
         parser.add_argument("--port", type=int, default=default_port(), help="Port to listen on.")
         parser.add_argument(
-            "--workers", type=int, default=None,
+            "--workers",
+            type=int,
+            default=None,
             help="Number of web processes (default: $WEB_CONCURRENCY or 1).",
         )
         parser.add_argument("--no-access-log", action="store_true", help="Do not log every request.")
         parser.add_argument(
-            "--graceful-timeout", type=float, default=20.0,
+            "--graceful-timeout",
+            type=float,
+            default=20.0,
             help="Seconds to let open requests finish on SIGTERM/SIGINT (default: 20).",
         )
 
@@ -54,7 +60,7 @@ class Command(BaseCommand):
         # uvicorn stops gracefully on SIGINT/SIGTERM, restores the handlers it found and raises the
         # signal again; with ours installed that second delivery only marks the stop as requested,
         # so a requested stop exits with status 0.
-        StopFlag().install()
+        StopFlag(quiet=True).install()
         uvicorn.run(
             ASGI_APP,
             host=options["host"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 from argparse import ArgumentParser
 from types import FrameType
@@ -20,7 +21,7 @@ from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
-from portevoix.core.management.processes import watch_supervisor
+from portevoix.core.management.processes import STOP_SIGNALS, watch_supervisor
 
 logger = logging.getLogger("portevoix.worker")
 
@@ -46,11 +47,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "--queue-name", default="*",
+            "--queue-name",
+            default="*",
             help="Queues to process, comma-separated; '*' for all (default).",
         )
         parser.add_argument(
-            "--interval", type=float, default=1.0,
+            "--interval",
+            type=float,
+            default=1.0,
             help="Seconds to wait before looking again when no task is ready (default: 1).",
         )
         parser.add_argument("--batch", action="store_true", help="Run the ready tasks, then exit.")
@@ -79,11 +83,13 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         watch_supervisor()
+        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
         worker.configure_signals()
         logger.info("Worker %s started (queues: %s).", worker_id, options["queue_name"])
         try:
             worker.run()
         finally:
-            worker.reset_signals()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             connections.close_all()
         logger.info("Worker %s stopped.", worker_id)

@@ -1,0 +1,322 @@
+"""Who may call what: every API operation and every workspace page, as every role, in the member's own
+workspace and in a foreign one.
+
+The expected tables below are written by hand from docs/roles.md, not derived from the code under test.
+Operations and pages are enumerated from the NinjaAPI object and from the workspaces URLconf, so a new
+endpoint or page without an entry here fails the suite until someone decides who may use it.
+
+Rules checked:
+- own workspace, allowed role: the request succeeds (never 403);
+- own workspace, other roles: 403 with the JSON error (API) or 403 (HTML);
+- objects of a foreign workspace (API ids) and foreign workspace slugs (HTML): 404 for every role, so the
+  existence of other workspaces is not disclosed (docs/roles.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.test.client import ClientHandler
+from django.urls import URLPattern
+from django.utils import timezone
+
+from portevoix.api import api
+from portevoix.core.api import iter_operations
+from portevoix.workspaces import urls as workspace_urls
+from portevoix.workspaces.models import ApiToken, Invitation, Membership
+from portevoix.workspaces.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+_HANDLER = ClientHandler(enforce_csrf_checks=False)
+
+
+def fast_client(**defaults: Any) -> Client:
+    """A test client on a shared handler, so the middleware is loaded once per module rather than once per
+    client (WhiteNoise scans the static files each time it starts)."""
+    client = Client(**defaults)
+    client.handler = _HANDLER
+    return client
+
+
+OWNER, MANAGER, COPYWRITER, DESIGNER, TARGETOLOGIST, ANALYST, CLIENT = (
+    Role.OWNER,
+    Role.MANAGER,
+    Role.COPYWRITER,
+    Role.DESIGNER,
+    Role.TARGETOLOGIST,
+    Role.ANALYST,
+    Role.CLIENT,
+)
+EVERYONE = frozenset({OWNER, MANAGER, COPYWRITER, DESIGNER, TARGETOLOGIST, ANALYST, CLIENT})
+TEAM_LIST_READERS = frozenset(
+    {OWNER, MANAGER, COPYWRITER, DESIGNER, TARGETOLOGIST, ANALYST}
+)  # not the client
+LEADS = frozenset({OWNER, MANAGER})
+OWNER_ONLY = frozenset({OWNER})
+
+# --- The expected tables (docs/roles.md) ---------------------------------------------------------
+
+API_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/api/v1/me"): EVERYONE,
+    ("GET", "/api/v1/workspace"): EVERYONE,
+    ("PATCH", "/api/v1/workspace"): OWNER_ONLY,
+    ("GET", "/api/v1/roles"): EVERYONE,
+    ("GET", "/api/v1/members"): TEAM_LIST_READERS,
+    ("GET", "/api/v1/members/{id}"): TEAM_LIST_READERS,
+    ("PATCH", "/api/v1/members/{id}"): LEADS,
+    ("DELETE", "/api/v1/members/{id}"): LEADS,  # removing someone else; leaving is anyone's (test_api.py)
+    ("GET", "/api/v1/invitations"): LEADS,
+    ("POST", "/api/v1/invitations"): LEADS,
+    ("DELETE", "/api/v1/invitations/{id}"): LEADS,
+    ("GET", "/api/v1/tokens"): EVERYONE,
+    ("POST", "/api/v1/tokens"): EVERYONE,
+    ("DELETE", "/api/v1/tokens/{id}"): EVERYONE,  # one's own tokens only; others' are 404 (test_api.py)
+    ("GET", "/api/v1/audit"): LEADS,
+}
+
+# (URL name in portevoix.workspaces.urls, method) -> roles allowed
+HTML_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
+    ("dashboard", "GET"): EVERYONE,
+    ("members", "GET"): TEAM_LIST_READERS,
+    ("members", "POST"): LEADS,  # the invitation form
+    ("member_update", "POST"): LEADS,
+    ("member_remove", "POST"): LEADS,  # removing someone else
+    ("invitation_revoke", "POST"): LEADS,
+    ("settings", "GET"): OWNER_ONLY,
+    ("settings", "POST"): OWNER_ONLY,
+    ("audit", "GET"): LEADS,
+    ("tokens", "GET"): EVERYONE,
+    ("tokens", "POST"): EVERYONE,
+    ("token_revoke", "POST"): EVERYONE,
+    ("roles", "GET"): EVERYONE,
+}
+
+# --- The data each request needs ------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """The member's workspace with one member per role, plus objects to act on; the foreign workspace
+    is built only by the tests that need it."""
+
+    team: Any
+    request: pytest.FixtureRequest
+    _other: Any = None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def other(self) -> Any:
+        if self._other is None:
+            self._other = self.request.getfixturevalue("other_team")
+        return self._other
+
+    def target(self) -> Membership:
+        """A plain member that leads may re-role or remove (not the caller, not an owner)."""
+        if "target" not in self._cache:
+            user = self.request.getfixturevalue("make_user")(full_name="Target")
+            self._cache["target"] = Membership.objects.create(
+                workspace=self.team.workspace, user=user, role=COPYWRITER
+            )
+        return self._cache["target"]
+
+    def own_invitation(self) -> Invitation:
+        return _invitation(self.team.workspace, "pending@example.com")
+
+    def own_token(self, role: Role) -> ApiToken:
+        return _token(self.team.member(role), "spare")
+
+    def foreign_member(self) -> Membership:
+        return self.other.member(DESIGNER)
+
+    def foreign_invitation(self) -> Invitation:
+        return _invitation(self.other.workspace, "elsewhere@example.com")
+
+    def foreign_token(self) -> ApiToken:
+        return _token(self.other.member(OWNER), "foreign")
+
+
+def _invitation(workspace: Any, email: str) -> Invitation:
+    return Invitation.objects.create(
+        workspace=workspace,
+        email=email,
+        role=CLIENT,
+        token_hash=f"{workspace.pk:064d}",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+
+
+def _token(membership: Membership, name: str) -> ApiToken:
+    return ApiToken.objects.create(
+        user=membership.user,
+        workspace=membership.workspace,
+        name=name,
+        prefix=f"t{membership.pk}{name[:4]}"[:16],
+        token_hash="0" * 64,
+    )
+
+
+Resolver = Callable[[World, Role], int]
+
+# Path {id} -> (an object of the caller's workspace, an object of the foreign workspace)
+API_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
+    "/api/v1/members/{id}": (lambda w, role: w.target().pk, World.foreign_member),
+    "/api/v1/invitations/{id}": (lambda w, role: w.own_invitation().pk, World.foreign_invitation),
+    "/api/v1/tokens/{id}": (lambda w, role: w.own_token(role).pk, World.foreign_token),
+}
+
+API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PATCH", "/api/v1/workspace"): {"name": "Renamed"},
+    ("PATCH", "/api/v1/members/{id}"): {"role": "analyst"},
+    ("POST", "/api/v1/invitations"): {"email": "new.person@example.com", "role": "client"},
+    ("POST", "/api/v1/tokens"): {"name": "matrix"},
+}
+
+HTML_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
+    "member_id": (lambda w, role: w.target().pk, World.foreign_member),
+    "invitation_id": (lambda w, role: w.own_invitation().pk, World.foreign_invitation),
+    "token_id": (lambda w, role: w.own_token(role).pk, World.foreign_token),
+}
+
+HTML_POST_DATA: dict[str, dict[str, str]] = {
+    "members": {"email": "new.person@example.com", "role": "client"},
+    "member_update": {"role": "analyst"},
+    "settings": {"name": "Renamed", "timezone": "Europe/Paris", "language": "en"},
+    "tokens": {"name": "matrix"},
+}
+
+# --- Enumeration ---------------------------------------------------------------------------------
+
+API_OPERATIONS = sorted({(op.method, op.path) for op in iter_operations(api)})
+WORKSPACE_PAGES = {
+    pattern.name: str(pattern.pattern)
+    for pattern in workspace_urls.urlpatterns
+    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+}
+API_ID_OPERATIONS = [op for op in API_OPERATIONS if "{" in op[1]]
+HTML_CASES = sorted(HTML_EXPECTED)
+ROLES = list(Role)
+
+
+def test_every_api_operation_is_in_the_table():
+    missing = [op for op in API_OPERATIONS if op not in API_EXPECTED]
+    stale = [op for op in API_EXPECTED if op not in API_OPERATIONS]
+    assert not missing, f"Add these API operations to API_EXPECTED (who may call them?): {missing}"
+    assert not stale, f"These entries of API_EXPECTED name no operation: {stale}"
+    assert all(path.startswith("/api/v1/") for _method, path in API_OPERATIONS)
+    for _method, path in API_OPERATIONS:
+        if "{" in path:
+            assert path in API_IDS, f"Say how to find an own and a foreign object for {path} in API_IDS"
+
+
+def test_every_workspace_page_is_in_the_table():
+    covered = {name for name, _method in HTML_EXPECTED}
+    assert set(WORKSPACE_PAGES) - covered == set(), "Add these pages to HTML_EXPECTED (who may open them?)"
+    assert covered - set(WORKSPACE_PAGES) == set(), "These HTML_EXPECTED entries name no URL pattern"
+    assert set(ROLES) == EVERYONE, "A role was added or removed: update the tables from docs/roles.md"
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def _api_call(client: Client, method: str, url: str, body: dict[str, Any] | None):
+    call = getattr(client, method.lower())
+    if body is None:
+        return call(url)
+    return call(url, json.dumps(body), content_type="application/json")
+
+
+def _api_client(world: World, role: Role) -> Client:
+    from portevoix.workspaces import services
+
+    issued = services.api_token_create(by=world.team.member(role), name="matrix-auth")
+    return fast_client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+@pytest.mark.parametrize(("method", "path"), API_OPERATIONS, ids=[" ".join(op) for op in API_OPERATIONS])
+def test_api_role_access_in_own_workspace(team, request, method, path, role):
+    assert (method, path) in API_EXPECTED, f"{method} {path} is missing from API_EXPECTED"
+    world = World(team=team, request=request)
+    url = path
+    if "{id}" in path:
+        url = path.replace("{id}", str(API_IDS[path][0](world, role)))
+    response = _api_call(_api_client(world, role), method, url, API_BODIES.get((method, path)))
+    if role in API_EXPECTED[(method, path)]:
+        assert 200 <= response.status_code < 300, (role, response.status_code, response.content)
+    else:
+        assert response.status_code == 403, (role, response.status_code, response.content)
+        assert response.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+@pytest.mark.parametrize(
+    ("method", "path"), API_ID_OPERATIONS, ids=[" ".join(op) for op in API_ID_OPERATIONS]
+)
+def test_api_foreign_ids_are_not_found_for_every_role(team, request, method, path, role):
+    world = World(team=team, request=request)
+    foreign = API_IDS[path][1](world)
+    before = type(foreign).objects.filter(pk=foreign.pk).values().get()
+    url = path.replace("{id}", str(foreign.pk))
+    response = _api_call(_api_client(world, role), method, url, API_BODIES.get((method, path)))
+    assert response.status_code == 404, (role, response.status_code, response.content)
+    assert response.json()["error"]["code"] == "not_found"
+    assert type(foreign).objects.filter(pk=foreign.pk).values().get() == before
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+
+def _page_url(world: World, name: str, slug: str, role: Role, *, foreign: bool) -> str:
+    route = WORKSPACE_PAGES[name].replace("<slug:slug>", slug)
+    for kwarg, (own, other) in HTML_IDS.items():
+        placeholder = f"<int:{kwarg}>"
+        if placeholder in route:
+            object_id = other(world).pk if foreign else own(world, role)
+            route = route.replace(placeholder, str(object_id))
+    assert "<" not in route, f"Say how to fill {route} in HTML_IDS"
+    return f"/{route}"
+
+
+def _html_client(world: World, role: Role) -> Client:
+    client = fast_client()
+    client.force_login(world.team.user(role), backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def _html_call(client: Client, method: str, url: str, name: str):
+    if method == "POST":
+        return client.post(url, HTML_POST_DATA.get(name, {}))
+    return client.get(url)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+@pytest.mark.parametrize(("name", "method"), HTML_CASES, ids=[" ".join(case) for case in HTML_CASES])
+def test_html_role_access_in_own_workspace(team, request, name, method, role):
+    world = World(team=team, request=request)
+    url = _page_url(world, name, team.workspace.slug, role, foreign=False)
+    response = _html_call(_html_client(world, role), method, url, name)
+    if role in HTML_EXPECTED[(name, method)]:
+        assert response.status_code in {200, 302}, (role, response.status_code)
+        return
+    if (name, method) == ("member_remove", "POST") and response.status_code == 302:
+        # The page lets everyone through so that anyone can leave; removing someone else is refused by
+        # the service and shown as a message. What matters: the member is still there.
+        assert Membership.objects.filter(pk=world.target().pk).exists()
+        return
+    assert response.status_code == 403, (role, response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=str)
+@pytest.mark.parametrize(("name", "method"), HTML_CASES, ids=[" ".join(case) for case in HTML_CASES])
+def test_html_foreign_workspace_is_not_found_for_every_role(team, request, name, method, role):
+    world = World(team=team, request=request)
+    url = _page_url(world, name, world.other.workspace.slug, role, foreign=True)
+    response = _html_call(_html_client(world, role), method, url, name)
+    assert response.status_code == 404, (role, response.status_code)
