@@ -19,9 +19,11 @@ SNAPSHOT_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
 def generate() -> str:
     """The API's OpenAPI document as stable text: sorted keys, indent 2, trailing newline, in English."""
     import django
+    from django.apps import apps
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portevoix.settings")
-    django.setup()
+    if not apps.ready:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portevoix.settings")
+        django.setup()
     from django.utils import translation
 
     from portevoix.api import api

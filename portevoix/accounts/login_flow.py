@@ -67,7 +67,8 @@ def pending_get(request: HttpRequest) -> Pending | None:
     if not 0 <= time.time() - started <= PENDING_MAX_AGE or backend not in settings.AUTHENTICATION_BACKENDS:
         pending_clear(request)
         return None
-    user = load_backend(backend).get_user(user_id)
+    get_user = getattr(load_backend(backend), "get_user", None)
+    user = get_user(user_id) if get_user is not None else None
     if user is None or not user.is_active:
         pending_clear(request)
         return None

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -91,20 +92,29 @@ def error_response(
     return JsonResponse(error_body(code or STATUS_CODES.get(status, "error"), message, fields), status=status)
 
 
-_PYDANTIC_MESSAGES: dict[str, Callable[[], str]] = {
-    "missing": lambda: _("This field is required."),
-    "extra_forbidden": lambda: _("This field is not accepted here."),
-    "int_parsing": lambda: _("Enter a whole number."),
-    "int_type": lambda: _("Enter a whole number."),
-    "bool_parsing": lambda: _("Enter true or false."),
-    "bool_type": lambda: _("Enter true or false."),
-    "string_type": lambda: _("Enter a text value."),
-    "datetime_parsing": lambda: _("Enter an ISO 8601 date and time, e.g. 2025-01-31T09:00:00Z."),
-    "datetime_from_date_parsing": lambda: _("Enter an ISO 8601 date and time, e.g. 2025-01-31T09:00:00Z."),
-    "datetime_type": lambda: _("Enter an ISO 8601 date and time, e.g. 2025-01-31T09:00:00Z."),
-    "model_type": lambda: _("Send a JSON object."),
-    "model_attributes_type": lambda: _("Send a JSON object."),
-    "dict_type": lambda: _("Send a JSON object."),
+_DATETIME_HINT = gettext_noop("Enter an ISO 8601 date and time, e.g. 2025-01-31T09:00:00Z.")
+
+# pydantic error type -> our translatable message (``ctx`` holds the limits); others keep pydantic's text.
+_PYDANTIC_MESSAGES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "missing": lambda ctx: _("This field is required."),
+    "extra_forbidden": lambda ctx: _("This field is not accepted here."),
+    "int_parsing": lambda ctx: _("Enter a whole number."),
+    "int_type": lambda ctx: _("Enter a whole number."),
+    "int_from_float": lambda ctx: _("Enter a whole number."),
+    "int_parsing_size": lambda ctx: _("This number is too large."),
+    "bool_parsing": lambda ctx: _("Enter true or false."),
+    "bool_type": lambda ctx: _("Enter true or false."),
+    "string_type": lambda ctx: _("Enter a text value."),
+    "string_too_long": lambda ctx: _("Use at most %(max)s characters.") % {"max": ctx.get("max_length")},
+    "less_than_equal": lambda ctx: _("Enter a number no greater than %(max)s.") % {"max": ctx.get("le")},
+    "greater_than_equal": lambda ctx: _("Enter a number no less than %(min)s.") % {"min": ctx.get("ge")},
+    "enum": lambda ctx: _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")},
+    "datetime_parsing": lambda ctx: _(_DATETIME_HINT),
+    "datetime_from_date_parsing": lambda ctx: _(_DATETIME_HINT),
+    "datetime_type": lambda ctx: _(_DATETIME_HINT),
+    "model_type": lambda ctx: _("Send a JSON object."),
+    "model_attributes_type": lambda ctx: _("Send a JSON object."),
+    "dict_type": lambda ctx: _("Send a JSON object."),
 }
 
 
@@ -123,7 +133,7 @@ def _field_name(loc: Sequence[Any]) -> str:
 def _validation_message(error: Mapping[str, Any]) -> str:
     translate = _PYDANTIC_MESSAGES.get(str(error.get("type", "")))
     if translate is not None:
-        return translate()
+        return translate(error.get("ctx") or {})
     message = str(error.get("msg", ""))
     return message.removeprefix("Value error, ") or _("This value is not valid.")
 

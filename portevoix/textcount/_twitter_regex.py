@@ -8,6 +8,8 @@ the difference (no class contains a lone surrogate).
 
 from __future__ import annotations
 
+from typing import Any
+
 import regex
 
 from portevoix.textcount._tlds import COUNTRY_TLDS, GENERIC_TLDS
@@ -26,11 +28,31 @@ LATIN_ACCENTS = (
 CYRILLIC = "\u0400-\u04ff"
 
 INVALID_CHARS_RE = regex.compile(f"[{INVALID_CHARS}]")
+# A URL never holds one of these (except as the character before it): URLs are searched run by run.
+NON_SPACE_RUN = regex.compile(f"[^{SPACES}]+")
 
 
 def _tld_alternation(tlds: tuple[str, ...]) -> str:
-    # Longest first: the lookahead after the list rejects a partial TLD anyway, this only saves backtracking.
-    return "|".join(regex.escape(tld) for tld in sorted(tlds, key=len, reverse=True))
+    """The TLDs as one regex, factored as a trie (a flat alternation of ~1,300 names is ~25 times slower).
+
+    At each node the longer names are tried first, as a longest-first alternation would; the lookahead
+    after the group rejects a partial name.
+    """
+    trie: dict[str, Any] = {}
+    for tld in tlds:
+        node = trie
+        for char in tld.lower():
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [regex.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 _DOMAIN_CHAR = f"[^{PUNCT}{SPACES}{INVALID_CHARS}{DIRECTIONAL_MARKERS}]"
@@ -55,6 +77,8 @@ EXTRACT_URL = regex.compile(
     f"((https?://)?({_DOMAIN})(?::([0-9]+))?(/{_PATH}*)?(\\?{_QUERY_CHAR}*{_QUERY_ENDING})?)",
     _FLAGS,
 )
+# Every URL's domain ends with one of these: a run without one holds no URL (a cheap, linear test).
+DOT_TLD = regex.compile(f"\\.(?:{_GTLD}|{_CCTLD}|{_PUNYCODE})", _FLAGS)
 VALID_ASCII_DOMAIN = regex.compile(
     f"(?:(?:[\\-a-z0-9{LATIN_ACCENTS}]+)\\.)+(?:{_GTLD}|{_CCTLD}|{_PUNYCODE})", _FLAGS
 )

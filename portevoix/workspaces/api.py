@@ -108,7 +108,11 @@ def role_list(request: HttpRequest) -> dict[str, Any]:
     return {
         "roles": [{"value": role, "label": str(role.label)} for role in Role],
         "permissions": [
-            {"name": name, "description": str(description), "roles": [role for role in Role if role in allowed]}
+            {
+                "name": name,
+                "description": str(description),
+                "roles": [role for role in Role if role in allowed],
+            }
             for name, (allowed, description) in MATRIX.items()
         ],
     }

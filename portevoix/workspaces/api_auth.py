@@ -2,7 +2,8 @@
 
 Two ways in, tried in this order:
 - ``Authorization: Bearer pvx_...``: a personal API token; its workspace is the current workspace and
-  its owner's role there applies. A token that is sent but not valid answers 401 at once.
+  its owner's role there applies. A token that is sent but not valid answers 401 at once; naming another
+  workspace in the header below answers 404.
 - The browser's session cookie, with Django's CSRF token on unsafe methods. The workspace is named by
   the ``X-Portevoix-Workspace: <slug>`` header or is the person's default one; a workspace they do not
   belong to answers 404, and one that requires 2FA answers 403 until the session is OTP-verified.
@@ -69,6 +70,10 @@ class TokenAuth(HttpBearer):
                 message=_("This API token is not valid: it may be wrong, revoked or expired.")
             )
         api_token, membership = resolved
+        named = request.headers.get(WORKSPACE_HEADER, "").strip()
+        if named and named != membership.workspace.slug:
+            # A script that names another workspace than its token's must not act on the token's one.
+            raise NotFound(_("This API token belongs to another workspace."))
         request.user = membership.user
         if membership.user.language:
             translation.activate(membership.user.language)

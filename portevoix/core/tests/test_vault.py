@@ -138,6 +138,7 @@ def test_malformed_ciphertexts_fail(token):
         ("", "PORTEVOIX_VAULT_KEYS is set but empty"),
         (" , ", "PORTEVOIX_VAULT_KEYS is set but empty"),
     ],
+    ids=["garbage", "truncated", "16-bytes", "bad-id", "repeated", "same-id", "empty", "blank"],
 )
 def test_malformed_keys_in_the_environment_fail(monkeypatch, value, expected):
     monkeypatch.setenv(vault.ENV_VAR, value)

@@ -7,6 +7,7 @@ the module: no migration, nothing left in the registry for other tests.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
 import pytest
@@ -16,9 +17,8 @@ from django.db import connection, models
 from portevoix.core import vault
 from portevoix.core.fields import EncryptedJSONField, EncryptedTextField
 
-KEY_A = vault.generate_key()
-KEY_B = vault.generate_key()
-KEY_C = vault.generate_key()
+# Fixed test keys (test ids must be the same in every xdist worker).
+KEY_A, KEY_B, KEY_C = (base64.urlsafe_b64encode(seed * 32).decode() for seed in (b"\x0a", b"\x0b", b"\x0c"))
 
 
 def key_id(key: str) -> str:

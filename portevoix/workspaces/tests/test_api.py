@@ -163,6 +163,21 @@ def test_a_bad_token_is_refused_even_with_a_valid_session(team, client_for):
     assert_error(response, 401, "unauthenticated")
 
 
+def test_token_ignores_no_workspace_header_but_refuses_a_different_one(team, other_team):
+    client, _secret = token_client(team.member(Role.OWNER))
+    same = client.get("/api/v1/me", headers={"X-Portevoix-Workspace": team.workspace.slug})
+    assert same.json()["workspace"]["slug"] == team.workspace.slug
+    other = client.get("/api/v1/members", headers={"X-Portevoix-Workspace": other_team.workspace.slug})
+    assert_error(other, 404, "not_found")
+
+
+def test_docs_and_schema_are_served(client):
+    assert client.get("/api/docs").status_code == 200
+    schema = client.get("/api/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/me" in schema.json()["paths"]
+
+
 def test_token_secret_is_shown_once_and_stored_hashed(team):
     client, _secret = token_client(team.member(Role.COPYWRITER))
     response = send(client, "POST", "/api/v1/tokens", {"name": "reporting script"})
@@ -419,6 +434,21 @@ def test_bad_parameters_are_422_with_the_field(team, method, path, body, field):
     client, _secret = token_client(team.member(Role.OWNER))
     error = assert_error(send(client, method, path, body), 422, "validation_failed")
     assert field in error["fields"], error
+
+
+def test_field_messages_are_ours_and_say_the_limit(team):
+    client, _secret = token_client(team.member(Role.OWNER))
+    fields = assert_error(client.get("/api/v1/members?limit=500&offset=x"), 422, "validation_failed")["fields"]
+    assert fields == {"limit": ["Enter a number no greater than 200."], "offset": ["Enter a whole number."]}
+    role = send(client, "PATCH", "/api/v1/workspace", {"name": "x" * 121, "colour": "red"})
+    assert assert_error(role, 422, "validation_failed")["fields"] == {
+        "name": ["Use at most 120 characters."],
+        "colour": ["This field is not accepted here."],
+    }
+    enum = send(client, "POST", "/api/v1/invitations", {"email": "a@example.com", "role": "boss"})
+    (message,) = assert_error(enum, 422, "validation_failed")["fields"]["role"]
+    assert message.startswith("Choose one of:")
+    assert "'client'" in message
 
 
 def test_huge_request_bodies_are_refused(team, settings):

@@ -91,3 +91,29 @@ def test_password_file_in_a_missing_folder_is_refused_before_any_change(tmp_path
     with pytest.raises(CommandError, match="does not exist"):
         run_demo("--password-file", str(tmp_path / "missing" / "passwords.txt"))
     assert not Workspace.objects.filter(name=WORKSPACE_NAME).exists()
+
+
+# --- membership_add, the service the demo adds its members with ------------------------------------
+
+
+def test_membership_add_follows_the_invitation_rules(team, make_user):
+    from portevoix.core.errors import Conflict, PermissionDenied, ValidationFailed
+    from portevoix.workspaces import services
+
+    newcomer = make_user()
+    with pytest.raises(PermissionDenied):
+        services.membership_add(by=team.member(Role.COPYWRITER), user=newcomer, role=Role.DESIGNER)
+    with pytest.raises(PermissionDenied):
+        services.membership_add(by=team.member(Role.MANAGER), user=newcomer, role=Role.OWNER)
+    with pytest.raises(ValidationFailed):
+        services.membership_add(by=team.member(Role.OWNER), user=newcomer, role="intern")
+    with pytest.raises(Conflict):
+        services.membership_add(by=team.member(Role.OWNER), user=team.user(Role.ANALYST), role=Role.DESIGNER)
+    membership = services.membership_add(by=team.member(Role.MANAGER), user=newcomer, role=Role.DESIGNER)
+    assert (membership.workspace, membership.role) == (team.workspace, Role.DESIGNER)
+    event = AuditEvent.objects.get(action="member.add")
+    assert (event.actor, event.data["member"], event.data["role"]) == (
+        team.user(Role.MANAGER),
+        newcomer.email,
+        "designer",
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from argparse import ArgumentParser
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,14 @@ from portevoix.core.management.processes import StopFlag, watch_supervisor
 from portevoix.core.scheduling import PeriodicJob, load_periodic_jobs, run_due
 
 logger = logging.getLogger("portevoix.scheduler")
+
+
+def describe_period(every: timedelta) -> str:
+    seconds = every.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 def tick(jobs: list[PeriodicJob]) -> list[str]:
@@ -50,7 +59,7 @@ class Command(BaseCommand):
         logger.info(
             "Scheduler started: tick %ss; jobs: %s.",
             interval,
-            ", ".join(f"{job.name} every {job.every}" for job in jobs) or "none",
+            ", ".join(f"{job.name} every {describe_period(job.every)}" for job in jobs) or "none",
         )
         if options["once"]:
             tick(jobs)
