@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from portevoix.accounts.models import known_timezones
 from portevoix.workspaces.roles import Role, grantable_roles
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+    return [(name, name) for name in sorted(known_timezones()) if "/" in name or name == "UTC"]
 
 
 class WorkspaceForm(forms.Form):

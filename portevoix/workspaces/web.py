@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone as dj_timezone
+from django.utils import translation
 
 from portevoix.core.errors import NotFound
 from portevoix.workspaces import permissions, selectors, services
@@ -36,8 +37,12 @@ def workspace_view(permission: str) -> Callable[[View], View]:
                 return redirect(f"{_two_factor_url()}?workspace={workspace.slug}")
             request.membership = membership  # type: ignore[attr-defined]
             request.workspace = workspace  # type: ignore[attr-defined]
+            # A person's own choices win; empty ones follow the workspace.
             if not request.user.timezone:  # type: ignore[union-attr]
                 dj_timezone.activate(workspace.tzinfo)
+            if not request.user.language:  # type: ignore[union-attr]
+                translation.activate(workspace.language)
+                request.LANGUAGE_CODE = workspace.language
             permissions.require(membership, permission)
             services.workspace_switch(user=request.user, workspace=workspace)  # type: ignore[arg-type]
             return view(request, *args, **kwargs)
