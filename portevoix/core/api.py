@@ -296,7 +296,7 @@ def iter_operations(api: NinjaAPI, *, root: str = "/api/") -> Iterator[ApiOperat
 # --- Safe input types ---------------------------------------------------------------------------
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError(_("Text cannot contain NUL characters."))
     return value
@@ -312,7 +312,9 @@ def _utc_safe(value: dt.datetime) -> dt.datetime:
         raise ValueError(_("This date is out of range.")) from None
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(no_nul)]
+# Bounded text: ``Annotated[str, StringConstraints(max_length=n), AfterValidator(no_nul)]`` (the length
+# constraint must come before the validator, or pydantic reports a generic "too_long").
 Instant = Annotated[dt.datetime, AfterValidator(_utc_safe)]
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 

@@ -273,8 +273,11 @@ def stored_batches(column: EncryptedColumn, *, batch_size: int = 500) -> Iterato
         last = rows[-1][0]
 
 
+NOT_A_CIPHERTEXT = "(not a vault ciphertext)"
+
+
 def _key_label(token: str) -> str:
-    return vault.key_id_of(token) or "(not a vault ciphertext)"
+    return vault.key_id_of(token) or NOT_A_CIPHERTEXT
 
 
 def column_status(column: EncryptedColumn, *, batch_size: int = 500) -> ColumnReport:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import copy
 import hashlib
 import logging
@@ -271,35 +270,43 @@ def load_or_create_key_file(path: Path) -> KeyRing:
     )
 
 
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    content = KEY_FILE_HEADER + key_entry(generate_key()) + "\n"
-    fd, temporary = tempfile.mkstemp(prefix=".vault.keys.", dir=path.parent)  # mode 0600
+def _write_temporary(directory: Path, content: str) -> str:
+    """A new file (mode 0600) in ``directory`` with ``content``, synced; the caller moves or removes it."""
+    fd, temporary = tempfile.mkstemp(prefix=".vault.keys.", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return temporary
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    content = KEY_FILE_HEADER + key_entry(generate_key()) + "\n"
+    temporary = _write_temporary(path.parent, content)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return  # another process created it first: its key wins
+    except OSError:
+        # No hard links on this filesystem: exclusive create; readers wait until it is written.
         try:
-            os.link(temporary, path)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return  # another process created it first: its key wins
-        except OSError:
-            # No hard links on this filesystem: exclusive create, readers wait until it is written.
-            try:
-                out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                return
-            with os.fdopen(out, "w", encoding="ascii") as handle:
-                handle.write(content)
-        logger.warning(
-            "Generated a new vault key in %s. Back this file up apart from the database: the credentials "
-            "stored by Portevoix cannot be decrypted without it.",
-            path,
-        )
+            return
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(content)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        os.unlink(temporary)
+    logger.warning(
+        "Generated a new vault key in %s. Back this file up apart from the database: the credentials "
+        "stored by Portevoix cannot be decrypted without it.",
+        path,
+    )
 
 
 def _warn_if_exposed(path: Path) -> None:
@@ -320,12 +327,8 @@ def add_key_to_file(path: Path, key: str) -> VaultKey:
     first_key = next((i for i, line in enumerate(lines) if _file_entries(line)), len(lines))
     lines.insert(first_key, entry + "\n")
     new_ring = parse_keys(_file_entries("".join(lines)), source=str(path))
-    fd, temporary = tempfile.mkstemp(prefix=".vault.keys.", dir=path.parent)
+    temporary = _write_temporary(path.parent, "".join(lines))
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write("".join(lines))
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -5,12 +5,19 @@ returned once."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import AfterValidator, StringConstraints
 
-from portevoix.core.api import MAX_ID, InputSchema, Instant, Page, PageParams, Text
+from portevoix.core.api import MAX_ID, InputSchema, Instant, Page, PageParams, no_nul
 from portevoix.workspaces.roles import Role
+
+Short8 = Annotated[str, StringConstraints(max_length=8), AfterValidator(no_nul)]
+Short64 = Annotated[str, StringConstraints(max_length=64), AfterValidator(no_nul)]
+Short100 = Annotated[str, StringConstraints(max_length=100), AfterValidator(no_nul)]
+Short120 = Annotated[str, StringConstraints(max_length=120), AfterValidator(no_nul)]
+Short254 = Annotated[str, StringConstraints(max_length=254), AfterValidator(no_nul)]
 
 # --- Me and the workspace -----------------------------------------------------------------------
 
@@ -47,9 +54,9 @@ class MeOut(Schema):
 
 
 class WorkspaceUpdateIn(InputSchema):
-    name: Text | None = Field(None, max_length=120)
-    timezone: Text | None = Field(None, max_length=64, description="IANA time zone, e.g. Europe/Paris.")
-    language: Text | None = Field(None, max_length=8, description="en, fr or ru.")
+    name: Short120 | None = Field(None)
+    timezone: Short64 | None = Field(None, description="IANA time zone, e.g. Europe/Paris.")
+    language: Short8 | None = Field(None, description="en, fr or ru.")
     require_2fa: bool | None = None
 
 
@@ -132,7 +139,7 @@ class InvitationListParams(PageParams):
 
 
 class InvitationCreateIn(InputSchema):
-    email: Text = Field(max_length=254)
+    email: Short254
     role: Role
 
 
@@ -157,7 +164,7 @@ class ApiTokenPage(Page):
 
 
 class ApiTokenCreateIn(InputSchema):
-    name: Text = Field(max_length=100)
+    name: Short100
     expires_at: Instant | None = Field(None, description="When the token stops working; none: never.")
 
 
@@ -183,8 +190,8 @@ class AuditEventPage(Page):
 
 
 class AuditFilterParams(PageParams):
-    action: Text | None = Field(None, max_length=64, description="Action or action prefix, e.g. member.")
+    action: Short64 | None = Field(None, description="Action or action prefix, e.g. member.")
     actor_id: int | None = Field(None, ge=1, le=MAX_ID, description="User id of who acted.")
-    object_type: Text | None = Field(None, max_length=64, description="e.g. membership, invitation.")
+    object_type: Short64 | None = Field(None, description="e.g. membership, invitation.")
     since: Instant | None = Field(None, description="Events at or after this instant (ISO 8601).")
     until: Instant | None = Field(None, description="Events before this instant (ISO 8601).")

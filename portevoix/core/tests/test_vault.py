@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import TextField, Value
 
 from portevoix.core import vault
 from portevoix.core.log_filters import RedactSecretsFilter, redact
@@ -242,7 +243,7 @@ def test_generate_key_prints_a_valid_entry_without_touching_anything(key_file):
     entry = out.getvalue().strip()
     ring = vault.parse_keys([entry], source=vault.ENV_VAR)
     assert ring.primary.id == entry.split(":")[0]
-    assert "first in PORTEVOIX_VAULT_KEYS" in err.getvalue()
+    assert "Add this entry to PORTEVOIX_VAULT_KEYS" in err.getvalue()
     assert not key_file.exists()
 
 
@@ -348,6 +349,22 @@ def test_tampered_row_is_reported_by_check(probe_model):
         call_command("vault", "check", stdout=io.StringIO(), stderr=err)
     assert f"core.VaultProbe.token pk={obj.pk}: vault_decrypt_failed" in err.getvalue()
     assert_no_secret(err.getvalue())
+
+
+@pytest.mark.django_db
+def test_values_written_around_the_vault_are_reported(probe_model):
+    obj = probe_model.objects.create(label="x", token=PLAIN)
+    probe_model.objects.filter(pk=obj.pk).update(token=Value("written-in-clear", output_field=TextField()))
+
+    out, _err = run("status")
+    assert "  (not a vault ciphertext): 1  run `portevoix vault check`" in out
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("vault", "check", stdout=io.StringIO(), stderr=err)
+    assert f"core.VaultProbe.token pk={obj.pk}: vault_format" in err.getvalue()
+    assert "written-in-clear" not in err.getvalue()
+    with pytest.raises(VaultFormatError):
+        probe_model.objects.get(pk=obj.pk).token.reveal()
 
 
 @pytest.mark.django_db

@@ -438,7 +438,9 @@ def test_bad_parameters_are_422_with_the_field(team, method, path, body, field):
 
 def test_field_messages_are_ours_and_say_the_limit(team):
     client, _secret = token_client(team.member(Role.OWNER))
-    fields = assert_error(client.get("/api/v1/members?limit=500&offset=x"), 422, "validation_failed")["fields"]
+    fields = assert_error(client.get("/api/v1/members?limit=500&offset=x"), 422, "validation_failed")[
+        "fields"
+    ]
     assert fields == {"limit": ["Enter a number no greater than 200."], "offset": ["Enter a whole number."]}
     role = send(client, "PATCH", "/api/v1/workspace", {"name": "x" * 121, "colour": "red"})
     assert assert_error(role, 422, "validation_failed")["fields"] == {
@@ -689,3 +691,12 @@ def test_audit_list_and_filters(team, other_team):
     assert (
         client.get("/api/v1/audit?limit=1&offset=1").json()["items"][0]["id"] == everything["items"][1]["id"]
     )
+
+
+def test_an_unexpected_failure_is_still_a_json_error(rf, caplog):
+    from portevoix.api import api
+
+    response = api.on_exception(rf.get("/api/v1/me"), RuntimeError("boom"))
+    assert_error(response, 500, "server_error")
+    assert "boom" not in response.content.decode()
+    assert "RuntimeError: boom" in caplog.text

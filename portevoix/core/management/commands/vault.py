@@ -18,7 +18,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from portevoix.core import vault
-from portevoix.core.fields import ColumnReport, column_check, column_rotate, column_status, encrypted_columns
+from portevoix.core.fields import (
+    NOT_A_CIPHERTEXT,
+    ColumnReport,
+    column_check,
+    column_rotate,
+    column_status,
+    encrypted_columns,
+)
 
 MAX_LISTED_FAILURES = 50
 
@@ -66,9 +73,9 @@ class Command(BaseCommand):
         if not add:
             self.stdout.write(vault.key_entry(key))
             self.stderr.write(
-                "Put this entry first in PORTEVOIX_VAULT_KEYS (comma-separated, newest first) on every "
-                "process, restart them, then run `portevoix vault rotate`. Keep a copy apart from the "
-                "database backups."
+                "Add this entry to PORTEVOIX_VAULT_KEYS on every process: second (decrypt only) until every "
+                "process has restarted with it, then first; then run `portevoix vault rotate` "
+                "(docs/security.md). Keep a copy apart from the database backups."
             )
             return
         ring = vault.keyring()
@@ -78,10 +85,10 @@ class Command(BaseCommand):
             )
         path = vault.key_file_path()
         added = vault.add_key_to_file(path, key)
-        self.stdout.write(f"Added key {added.id} first in {path}; it encrypts new secrets from now on.")
+        self.stdout.write(f"Added key {added.id} first in {path}.")
         self.stdout.write(
-            "Processes started earlier pick it up when they meet a secret it encrypted. Run "
-            "`portevoix vault rotate` to re-encrypt the older secrets, and back up the key file again."
+            "Restart Portevoix so that every process encrypts with it (processes not restarted yet still "
+            "read what it encrypts), run `portevoix vault rotate`, and back up the key file again."
         )
 
     def do_status(self) -> None:
@@ -159,7 +166,10 @@ class Command(BaseCommand):
             count = sum(totals.pop(name, 0) for name in dict.fromkeys((key.id, key.fingerprint)))
             self.stdout.write(f"  {key.id}: {count}")
         for key_id, count in sorted(totals.items()):
-            self.stdout.write(f"  {key_id}: {count}  NOT CONFIGURED: these cannot be decrypted")
+            if key_id == NOT_A_CIPHERTEXT:
+                self.stdout.write(f"  {key_id}: {count}  run `portevoix vault check` to list them")
+            else:
+                self.stdout.write(f"  {key_id}: {count}  NOT CONFIGURED: these cannot be decrypted")
 
     def _fail_on_failures(self, reports: list[ColumnReport], what: str) -> None:
         failures = [(report.column.label, failure) for report in reports for failure in report.failures]
