@@ -198,7 +198,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 400, error_body("bad_request", _("The request could not be understood.")))
 
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-        logger.exception("Unhandled error in %s %s", request.method, request.path)
+        logger.error("Unhandled error in %s %s", request.method, request.path, exc_info=exc)
         return respond(request, 500, error_body("server_error", _("Something went wrong on our side.")))
 
     handlers: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]] = [
