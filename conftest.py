@@ -17,6 +17,15 @@ PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_static_file_scan():
+    """WhiteNoise scans every static file each time a test client builds its middleware (~0.1 s); the
+    suite does not need it: pages link static files, and the live server serves them through finders."""
+    from django.conf import settings
+
+    settings.WHITENOISE_USE_FINDERS = False
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portevoix.accounts.models import User
-from portevoix.core.errors import PortevoixError
+from portevoix.core.errors import PermissionDenied, PortevoixError
 from portevoix.core.forms import add_service_errors
 from portevoix.workspaces import permissions, selectors, services
 from portevoix.workspaces.forms import (
@@ -132,6 +132,8 @@ def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
     leaving = target.pk == membership.pk
     try:
         services.membership_remove(membership=target, by=membership)
+    except PermissionDenied:
+        raise  # 403: removing others needs member.remove; leaving only needs membership
     except PortevoixError as error:
         messages.error(request, error.message)
         return redirect("workspaces:dashboard", membership.workspace.slug)

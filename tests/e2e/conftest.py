@@ -9,17 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+
+from tests.e2e.support import save_screenshot
 
 # Playwright's sync API runs an event loop in the test's thread; Django would then refuse ORM calls
 # from fixtures and test code ("You cannot call this from an async context").
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS_DIR = REPO_ROOT / "tests" / "e2e" / "artifacts"
-SCREENSHOTS_DIR = REPO_ROOT / "docs" / "screenshots"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -82,17 +79,6 @@ def new_page(browser, request: pytest.FixtureRequest):
             for page in context.pages:
                 save_screenshot(page, f"{request.node.name}-failure-{number}.png")
         context.close()
-
-
-def save_screenshot(page, name: str, *, for_docs: bool = False) -> Path:
-    """Save into tests/e2e/artifacts/ (gitignored); with ``for_docs`` also into docs/screenshots/."""
-    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS_DIR / name
-    page.screenshot(path=str(path), full_page=True)
-    if for_docs:
-        SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, SCREENSHOTS_DIR / name)
-    return path
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -15,7 +15,7 @@ from django.utils import translation
 
 from portevoix.accounts.models import User
 from portevoix.workspaces.models import Invitation, Membership, Workspace
-from tests.e2e.conftest import save_screenshot
+from tests.e2e.support import save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
