@@ -58,7 +58,9 @@ def make_team(make_user):
 
     def make(name: str = "Acme") -> Team:
         owner = make_user(full_name=f"{name} owner")
-        workspace = services.workspace_create(user=owner, name=name, timezone_name="Europe/Paris", language="en")
+        workspace = services.workspace_create(
+            user=owner, name=name, timezone_name="Europe/Paris", language="en"
+        )
         members = {Role.OWNER: Membership.objects.get(workspace=workspace, user=owner)}
         for role in Role:
             if role == Role.OWNER:

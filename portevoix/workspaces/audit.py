@@ -25,7 +25,7 @@ def record(
         actor=actor if is_person else None,
         actor_label=(actor.email if is_person else "system"),
         action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
         data={key: _jsonable(value) for key, value in data.items()},

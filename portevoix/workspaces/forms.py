@@ -15,8 +15,9 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 
 class WorkspaceForm(forms.Form):
-    name = forms.CharField(label=_("Workspace name"), max_length=120,
-                           help_text=_("The brand or client this workspace is for."))
+    name = forms.CharField(
+        label=_("Workspace name"), max_length=120, help_text=_("The brand or client this workspace is for.")
+    )
     timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices, initial="UTC")
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES, initial="en")
 
@@ -33,7 +34,9 @@ class InvitationForm(forms.Form):
 
     def __init__(self, *args: Any, inviter_role: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(role.value, role.label) for role in grantable_roles(inviter_role)]
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = [(role.value, role.label) for role in grantable_roles(inviter_role)]
         self.fields["role"].initial = Role.COPYWRITER
 
 
@@ -42,11 +45,15 @@ class RoleForm(forms.Form):
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100,
-                           help_text=_("What will use it, e.g. “reporting script”."))
-    expires_at = forms.DateField(label=_("Expires on"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text=_("Leave empty for a token that lasts until revoked."))
+    name = forms.CharField(
+        label=_("Token name"), max_length=100, help_text=_("What will use it, e.g. “reporting script”.")
+    )
+    expires_at = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for a token that lasts until revoked."),
+    )
 
 
 class AuditFilterForm(forms.Form):

@@ -25,8 +25,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_pending_by_token(token)
     if invitation is None or invitation.status != "pending":
         status = invitation.status if invitation else "invalid"
-        return render(request, "workspaces/invitation_invalid.html", {"status": status},
-                      status=404 if status in {"invalid", "revoked"} else 410)
+        return render(
+            request,
+            "workspaces/invitation_invalid.html",
+            {"status": status},
+            status=404 if status in {"invalid", "revoked"} else 410,
+        )
     existing = User.objects.filter(email__iexact=invitation.email).first()
     if not request.user.is_authenticated and existing is not None:
         login_url = reverse("accounts:login")
@@ -43,8 +47,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                     if not form.is_valid():
                         raise _InvalidForm
                     user = account_services.user_create(
-                        email=invitation.email, password=form.cleaned_data["password1"],
-                        full_name=form.cleaned_data["full_name"], language=request.LANGUAGE_CODE,
+                        email=invitation.email,
+                        password=form.cleaned_data["password1"],
+                        full_name=form.cleaned_data["full_name"],
+                        language=request.LANGUAGE_CODE,
                     )
                 membership = services.invitation_accept(token=token, user=user)  # type: ignore[arg-type]
         except _InvalidForm:
@@ -60,10 +66,15 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome to %(name)s.") % {"name": membership.workspace.name})
             return redirect("workspaces:dashboard", membership.workspace.slug)
-    return render(request, "workspaces/invitation_accept.html", {
-        "invitation": invitation, "form": form,
-        "email_differs": request.user.is_authenticated and request.user.email.lower() != invitation.email,
-    })
+    return render(
+        request,
+        "workspaces/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "email_differs": request.user.is_authenticated and request.user.email.lower() != invitation.email,
+        },
+    )
 
 
 class _InvalidForm(Exception):

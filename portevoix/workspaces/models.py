@@ -20,7 +20,8 @@ class Workspace(TimeStampedModel):
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
     require_2fa = models.BooleanField(
-        _("require two-factor authentication"), default=False,
+        _("require two-factor authentication"),
+        default=False,
         help_text=_("Members must sign in with a second factor to open this workspace."),
     )
 

@@ -5,8 +5,13 @@ docs/roles.md is the human-readable copy of ``MATRIX``; a test fails when the tw
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Role(models.TextChoices):
@@ -24,9 +29,12 @@ STAFF = frozenset(ALL_ROLES - {Role.CLIENT})
 LEADS = frozenset({Role.OWNER, Role.MANAGER})
 
 # permission -> (roles allowed, description shown in docs and the roles page)
-MATRIX: dict[str, tuple[frozenset[Role], str]] = {
+MATRIX: dict[str, tuple[frozenset[Role], StrOrPromise]] = {
     "workspace.view": (ALL_ROLES, _("See the workspace and its dashboard")),
-    "workspace.update": (frozenset({Role.OWNER}), _("Change the workspace's name, time zone, language and 2FA rule")),
+    "workspace.update": (
+        frozenset({Role.OWNER}),
+        _("Change the workspace's name, time zone, language and 2FA rule"),
+    ),
     "member.view": (STAFF, _("See the team: members and their roles")),
     "member.invite": (LEADS, _("Invite people and revoke pending invitations")),
     "member.update": (LEADS, _("Change a member's role (only an owner grants or removes ownership)")),

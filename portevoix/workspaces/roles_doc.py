@@ -1,7 +1,7 @@
 """Render the permission matrix as the Markdown table kept in docs/roles.md.
 
-    python -m portevoix.workspaces.roles_doc          # print the table
-    python -m portevoix.workspaces.roles_doc --write  # refresh docs/roles.md between its markers
+python -m portevoix.workspaces.roles_doc          # print the table
+python -m portevoix.workspaces.roles_doc --write  # refresh docs/roles.md between its markers
 """
 
 from __future__ import annotations

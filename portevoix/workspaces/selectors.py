@@ -46,9 +46,11 @@ def member_list(*, by: Membership) -> QuerySet[Membership]:
 
 
 def member_get(*, by: Membership, member_id: int) -> Membership:
-    membership = Membership.objects.select_related("user", "workspace").filter(
-        workspace=by.workspace, pk=member_id
-    ).first()
+    membership = (
+        Membership.objects.select_related("user", "workspace")
+        .filter(workspace=by.workspace, pk=member_id)
+        .first()
+    )
     if membership is None:
         raise NotFound("No such member.")
     return membership

@@ -147,8 +147,13 @@ def membership_update_role(*, membership: Membership, role: str, by: Membership)
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
         audit.record(
-            actor=by.user, action="member.update", workspace=by.workspace, obj=membership,
-            old_role=old_role, role=role, member=membership.user.email,
+            actor=by.user,
+            action="member.update",
+            workspace=by.workspace,
+            obj=membership,
+            old_role=old_role,
+            role=role,
+            member=membership.user.email,
         )
     return membership
 
@@ -170,8 +175,12 @@ def membership_remove(*, membership: Membership, by: Membership) -> None:
             revoked_at=timezone.now()
         )
         audit.record(
-            actor=by.user, action="member.leave" if leaving else "member.remove",
-            workspace=by.workspace, obj=membership, member=email, role=membership.role,
+            actor=by.user,
+            action="member.leave" if leaving else "member.remove",
+            workspace=by.workspace,
+            obj=membership,
+            member=email,
+            role=membership.role,
         )
         membership.delete()
 
@@ -188,8 +197,14 @@ def membership_add(*, by: Membership, user: User, role: str) -> Membership:
         raise Conflict(_("This person is already a member of the workspace."))
     with transaction.atomic():
         membership = Membership.objects.create(workspace=by.workspace, user=user, role=role)
-        audit.record(actor=by.user, action="member.add", workspace=by.workspace, obj=membership,
-                     member=user.email, role=role)
+        audit.record(
+            actor=by.user,
+            action="member.add",
+            workspace=by.workspace,
+            obj=membership,
+            member=user.email,
+            role=role,
+        )
     return membership
 
 
@@ -225,11 +240,21 @@ def invitation_create(*, by: Membership, email: str, role: str) -> IssuedInvitat
             workspace=by.workspace, email=email, accepted_at__isnull=True, revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
         invitation = Invitation.objects.create(
-            workspace=by.workspace, email=email, role=role, token_hash=digest(token), invited_by=by.user,
+            workspace=by.workspace,
+            email=email,
+            role=role,
+            token_hash=digest(token),
+            invited_by=by.user,
             expires_at=timezone.now() + timedelta(days=settings.PORTEVOIX_INVITATION_DAYS),
         )
-        audit.record(actor=by.user, action="invitation.create", workspace=by.workspace, obj=invitation,
-                     email=email, role=role)
+        audit.record(
+            actor=by.user,
+            action="invitation.create",
+            workspace=by.workspace,
+            obj=invitation,
+            email=email,
+            role=role,
+        )
         # Sent from memory after commit, not through a queued task: a task's arguments are stored in the
         # database, and the link's secret must exist nowhere but in the e-mail.
         transaction.on_commit(lambda: emails.send_invitation(invitation=invitation, token=token))
@@ -245,8 +270,13 @@ def invitation_revoke(*, invitation: Invitation, by: Membership) -> Invitation:
     with transaction.atomic():
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
-        audit.record(actor=by.user, action="invitation.revoke", workspace=by.workspace, obj=invitation,
-                     email=invitation.email)
+        audit.record(
+            actor=by.user,
+            action="invitation.revoke",
+            workspace=by.workspace,
+            obj=invitation,
+            email=invitation.email,
+        )
     return invitation
 
 
@@ -276,8 +306,14 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             raise Conflict(_("You are already a member of this workspace.")) from None
         user.last_workspace = invitation.workspace
         user.save(update_fields=["last_workspace"])
-        audit.record(actor=user, action="invitation.accept", workspace=invitation.workspace, obj=membership,
-                     email=invitation.email, role=invitation.role)
+        audit.record(
+            actor=user,
+            action="invitation.accept",
+            workspace=invitation.workspace,
+            obj=membership,
+            email=invitation.email,
+            role=invitation.role,
+        )
     return membership
 
 
@@ -311,7 +347,11 @@ def api_token_create(*, by: Membership, name: str, expires_at: datetime | None =
     secret = f"{API_TOKEN_PREFIX}_{prefix}_{new_secret(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=by.user, workspace=by.workspace, name=name, prefix=prefix, token_hash=digest(secret),
+            user=by.user,
+            workspace=by.workspace,
+            name=name,
+            prefix=prefix,
+            token_hash=digest(secret),
             expires_at=expires_at,
         )
         audit.record(actor=by.user, action="token.create", workspace=by.workspace, obj=token)
@@ -368,9 +408,16 @@ def first_run_setup(
     with transaction.atomic():
         if User.objects.exists():
             raise Conflict(_("Portevoix is already set up. Sign in instead."))
-        user = user_create(email=email, password=password, full_name=full_name, language=language,
-                           timezone_name="", is_superuser=True)
-        workspace = workspace_create(user=user, name=workspace_name, timezone_name=timezone_name,
-                                     language=language)
+        user = user_create(
+            email=email,
+            password=password,
+            full_name=full_name,
+            language=language,
+            timezone_name="",
+            is_superuser=True,
+        )
+        workspace = workspace_create(
+            user=user, name=workspace_name, timezone_name=timezone_name, language=language
+        )
         audit.record(actor=user, action="install.setup", workspace=workspace, obj=user)
     return user, workspace

@@ -33,8 +33,12 @@ def setup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user, workspace = services.first_run_setup(
-                email=data["email"], password=data["password1"], full_name=data["full_name"],
-                workspace_name=data["name"], timezone_name=data["timezone"], language=data["language"],
+                email=data["email"],
+                password=data["password1"],
+                full_name=data["full_name"],
+                workspace_name=data["name"],
+                timezone_name=data["timezone"],
+                language=data["language"],
             )
         except Conflict:
             return redirect("home")

@@ -12,8 +12,11 @@ urlpatterns = [
     path("w/<slug:slug>/team/", views.members, name="members"),
     path("w/<slug:slug>/team/<int:member_id>/role/", views.member_update, name="member_update"),
     path("w/<slug:slug>/team/<int:member_id>/remove/", views.member_remove, name="member_remove"),
-    path("w/<slug:slug>/invitations/<int:invitation_id>/revoke/", views.invitation_revoke,
-         name="invitation_revoke"),
+    path(
+        "w/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("w/<slug:slug>/settings/", views.workspace_settings, name="settings"),
     path("w/<slug:slug>/audit/", views.audit, name="audit"),
     path("w/<slug:slug>/tokens/", views.tokens, name="tokens"),

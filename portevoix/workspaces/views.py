@@ -162,14 +162,21 @@ def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
 def workspace_settings(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     workspace = membership.workspace
-    initial = {"name": workspace.name, "timezone": workspace.timezone, "language": workspace.language,
-               "require_2fa": workspace.require_2fa}
+    initial = {
+        "name": workspace.name,
+        "timezone": workspace.timezone,
+        "language": workspace.language,
+        "require_2fa": workspace.require_2fa,
+    }
     form = WorkspaceSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.workspace_update(
-                workspace=workspace, by=membership, name=form.cleaned_data["name"],
-                timezone_name=form.cleaned_data["timezone"], language=form.cleaned_data["language"],
+                workspace=workspace,
+                by=membership,
+                name=form.cleaned_data["name"],
+                timezone_name=form.cleaned_data["timezone"],
+                language=form.cleaned_data["language"],
                 require_2fa=form.cleaned_data["require_2fa"],
             )
         except PortevoixError as error:
@@ -197,16 +204,23 @@ def audit(request: HttpRequest) -> HttpResponse:
             "actor_id": data["actor"],
             "since": dt.datetime.combine(data["since"], dt.time.min, tz) if data["since"] else None,
             "until": (dt.datetime.combine(data["until"], dt.time.min, tz) + dt.timedelta(days=1))
-            if data["until"] else None,
+            if data["until"]
+            else None,
         }
     events = selectors.audit_list(by=membership, **filters)  # type: ignore[arg-type]
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "workspaces/audit.html", {
-        "form": form, "page": page, "query": query.urlencode(),
-        "actions": selectors.audit_actions(by=membership),
-    })
+    return render(
+        request,
+        "workspaces/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "actions": selectors.audit_actions(by=membership),
+        },
+    )
 
 
 @workspace_view("token.manage")
@@ -217,19 +231,28 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         expires_on = form.cleaned_data["expires_at"]
         expires_at = (
-            dt.datetime.combine(expires_on, dt.time.max, timezone.get_current_timezone()) if expires_on else None
+            dt.datetime.combine(expires_on, dt.time.max, timezone.get_current_timezone())
+            if expires_on
+            else None
         )
         try:
-            issued = services.api_token_create(by=membership, name=form.cleaned_data["name"],
-                                               expires_at=expires_at)
+            issued = services.api_token_create(
+                by=membership, name=form.cleaned_data["name"], expires_at=expires_at
+            )
         except PortevoixError as error:
             add_service_errors(form, error)
         else:
             new_secret = issued.secret
             form = ApiTokenForm()
-    response = render(request, "workspaces/tokens.html", {
-        "form": form, "tokens": selectors.api_token_list(by=membership), "new_secret": new_secret,
-    })
+    response = render(
+        request,
+        "workspaces/tokens.html",
+        {
+            "form": form,
+            "tokens": selectors.api_token_list(by=membership),
+            "new_secret": new_secret,
+        },
+    )
     response["Cache-Control"] = "no-store"
     return response
 

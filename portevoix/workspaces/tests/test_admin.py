@@ -14,8 +14,11 @@ def test_admin_shows_no_secret_and_audit_is_read_only(team, make_user):
     client = Client()
     client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
     token_page = client.get(f"/admin/workspaces/apitoken/{issued.token.pk}/change/").content.decode()
-    assert issued.token.token_hash not in token_page and issued.secret not in token_page
-    invitation_page = client.get(f"/admin/workspaces/invitation/{invited.invitation.pk}/change/").content.decode()
+    assert issued.token.token_hash not in token_page
+    assert issued.secret not in token_page
+    invitation_page = client.get(
+        f"/admin/workspaces/invitation/{invited.invitation.pk}/change/"
+    ).content.decode()
     assert invited.invitation.token_hash not in invitation_page
     event_id = team.workspace.audit_events.first().pk
     assert client.post(f"/admin/workspaces/auditevent/{event_id}/delete/", {"post": "yes"}).status_code == 403

@@ -81,8 +81,12 @@ def test_invitation_is_emailed_and_accepted_once(team, make_user, django_capture
 
 
 def test_expired_invitation_is_refused(team, make_user):
-    issued = services.invitation_create(by=team.member(Role.OWNER), email="late@example.com", role=Role.ANALYST)
-    Invitation.objects.filter(pk=issued.invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    issued = services.invitation_create(
+        by=team.member(Role.OWNER), email="late@example.com", role=Role.ANALYST
+    )
+    Invitation.objects.filter(pk=issued.invitation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     with pytest.raises(Conflict, match="expired"):
         services.invitation_accept(token=issued.token, user=make_user("late@example.com"))
     assert not Membership.objects.filter(user__email="late@example.com").exists()
@@ -108,7 +112,9 @@ def test_reinviting_replaces_the_pending_link(team, make_user):
     assert membership.role == Role.ANALYST
 
 
-@pytest.mark.parametrize("role", [Role.COPYWRITER, Role.DESIGNER, Role.TARGETOLOGIST, Role.ANALYST, Role.CLIENT])
+@pytest.mark.parametrize(
+    "role", [Role.COPYWRITER, Role.DESIGNER, Role.TARGETOLOGIST, Role.ANALYST, Role.CLIENT]
+)
 def test_only_leads_invite(team, role):
     with pytest.raises(PermissionDenied):
         services.invitation_create(by=team.member(role), email="a@example.com", role=Role.CLIENT)
@@ -134,7 +140,9 @@ def test_inviting_an_existing_member_or_garbage_is_refused(team):
 def test_concurrent_acceptance_of_one_link_yields_one_membership(team, make_user):
     if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith("file:memorydb"):
         pytest.skip("in-memory SQLite is one connection; the race is exercised on PostgreSQL in CI")
-    issued = services.invitation_create(by=team.member(Role.OWNER), email="race@example.com", role=Role.CLIENT)
+    issued = services.invitation_create(
+        by=team.member(Role.OWNER), email="race@example.com", role=Role.CLIENT
+    )
     users = [make_user(f"race{i}@example.com") for i in range(4)]
     outcomes: list[str] = []
 
@@ -228,20 +236,30 @@ def test_expired_and_revoked_tokens_fail(team):
 
 def test_token_validation(team):
     with pytest.raises(ValidationFailed) as caught:
-        services.api_token_create(by=team.member(Role.OWNER), name=" ",
-                                  expires_at=timezone.now() - timedelta(days=1))
+        services.api_token_create(
+            by=team.member(Role.OWNER), name=" ", expires_at=timezone.now() - timedelta(days=1)
+        )
     assert set(caught.value.fields) == {"name", "expires_at"}
 
 
 def test_first_run_setup_only_once(db):
     user, workspace = services.first_run_setup(
-        email="Owner@Example.com", password="a-long-enough-passphrase", full_name="Olga",
-        workspace_name="Brand", timezone_name="Europe/Moscow", language="ru",
+        email="Owner@Example.com",
+        password="a-long-enough-passphrase",
+        full_name="Olga",
+        workspace_name="Brand",
+        timezone_name="Europe/Moscow",
+        language="ru",
     )
-    assert user.is_superuser and user.email == "owner@example.com"
+    assert user.is_superuser
+    assert user.email == "owner@example.com"
     assert workspace.language == "ru"
     with pytest.raises(Conflict):
         services.first_run_setup(
-            email="second@example.com", password="a-long-enough-passphrase", full_name="X",
-            workspace_name="B", timezone_name="UTC", language="en",
+            email="second@example.com",
+            password="a-long-enough-passphrase",
+            full_name="X",
+            workspace_name="B",
+            timezone_name="UTC",
+            language="en",
         )

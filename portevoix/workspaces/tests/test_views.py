@@ -18,8 +18,12 @@ from portevoix.workspaces.roles import Role
 pytestmark = pytest.mark.django_db
 
 SETUP = {
-    "full_name": "Olivia Owner", "email": "olivia@example.com", "password1": "a-long-enough-passphrase",
-    "password2": "a-long-enough-passphrase", "name": "Maison Lumière", "timezone": "Europe/Paris",
+    "full_name": "Olivia Owner",
+    "email": "olivia@example.com",
+    "password1": "a-long-enough-passphrase",
+    "password2": "a-long-enough-passphrase",
+    "name": "Maison Lumière",
+    "timezone": "Europe/Paris",
     "language": "fr",
 }
 
@@ -32,7 +36,8 @@ def test_first_visit_leads_to_setup_which_creates_owner_and_workspace():
     assert response.status_code == 302
     assert response.url == f"/w/{workspace.slug}/"
     owner = User.objects.get()
-    assert owner.is_superuser and owner.check_password(SETUP["password1"])
+    assert owner.is_superuser
+    assert owner.check_password(SETUP["password1"])
     assert Membership.objects.get(user=owner).role == Role.OWNER
     assert client.get(response.url).status_code == 200
     # Once set up, the page is gone: a second owner cannot be created by anyone.
@@ -52,7 +57,9 @@ def test_setup_shows_field_errors_and_creates_nothing():
     assert not Workspace.objects.exists()
 
 
-def test_invite_from_team_page_then_accept_as_new_person(team, client_for, django_capture_on_commit_callbacks):
+def test_invite_from_team_page_then_accept_as_new_person(
+    team, client_for, django_capture_on_commit_callbacks
+):
     manager = client_for(team.user(Role.MANAGER))
     with django_capture_on_commit_callbacks(execute=True):
         response = manager.post(
@@ -67,11 +74,19 @@ def test_invite_from_team_page_then_accept_as_new_person(team, client_for, djang
     assert page.status_code == 200
     assert "cleo@example.com" in page.content.decode()
     bad = visitor.post(path, {"full_name": "Cleo", "password1": "short", "password2": "short"})
-    assert bad.status_code == 200 and "password1" in bad.context["form"].errors
+    assert bad.status_code == 200
+    assert "password1" in bad.context["form"].errors
     assert not User.objects.filter(email="cleo@example.com").exists()
-    done = visitor.post(path, {"full_name": "Cleo", "password1": "a-long-enough-passphrase",
-                               "password2": "a-long-enough-passphrase"})
-    assert done.status_code == 302 and done.url == f"/w/{team.workspace.slug}/"
+    done = visitor.post(
+        path,
+        {
+            "full_name": "Cleo",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+    assert done.status_code == 302
+    assert done.url == f"/w/{team.workspace.slug}/"
     cleo = User.objects.get(email="cleo@example.com")
     assert Membership.objects.get(user=cleo).role == Role.COPYWRITER
     # Works once.
@@ -81,9 +96,12 @@ def test_invite_from_team_page_then_accept_as_new_person(team, client_for, djang
 
 def test_invitation_for_existing_account_asks_to_sign_in_first(team, make_user, client_for):
     existing = make_user("known@example.com")
-    issued = services.invitation_create(by=team.member(Role.OWNER), email="known@example.com", role=Role.CLIENT)
+    issued = services.invitation_create(
+        by=team.member(Role.OWNER), email="known@example.com", role=Role.CLIENT
+    )
     response = Client().get(f"/invite/{issued.token}/")
-    assert response.status_code == 302 and response.url.startswith("/accounts/login/?next=%2Finvite%2F")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/?next=%2Finvite%2F")
     signed_in = client_for(existing)
     assert signed_in.post(f"/invite/{issued.token}/").status_code == 302
     assert Membership.objects.get(user=existing).role == Role.CLIENT
@@ -92,7 +110,9 @@ def test_invitation_for_existing_account_asks_to_sign_in_first(team, make_user, 
 def test_expired_revoked_and_forged_links_say_so(team):
     owner = team.member(Role.OWNER)
     expired = services.invitation_create(by=owner, email="e@example.com", role=Role.CLIENT)
-    Invitation.objects.filter(pk=expired.invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    Invitation.objects.filter(pk=expired.invitation.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     revoked = services.invitation_create(by=owner, email="r@example.com", role=Role.CLIENT)
     services.invitation_revoke(invitation=revoked.invitation, by=owner)
     assert Client().get(f"/invite/{expired.token}/").status_code == 410
@@ -136,7 +156,8 @@ def test_last_owner_sees_a_message_not_an_error(team, client_for):
 def test_member_can_leave(team, client_for):
     analyst = team.member(Role.ANALYST)
     response = client_for(analyst.user).post(f"/w/{team.workspace.slug}/team/{analyst.pk}/remove/")
-    assert response.status_code == 302 and response.url == "/"
+    assert response.status_code == 302
+    assert response.url == "/"
     assert AuditEvent.objects.filter(action="member.leave", actor=analyst.user).exists()
 
 
@@ -147,9 +168,13 @@ def test_settings_save_and_validate(team, client_for):
     assert ok.status_code == 302
     team.workspace.refresh_from_db()
     assert (team.workspace.name, team.workspace.timezone, team.workspace.language) == (
-        "Acme Europe", "Europe/Berlin", "ru")
+        "Acme Europe",
+        "Europe/Berlin",
+        "ru",
+    )
     bad = owner.post(url, {"name": "", "timezone": "Nowhere/Land", "language": "xx"})
-    assert bad.status_code == 200 and {"name", "timezone", "language"} <= set(bad.context["form"].errors)
+    assert bad.status_code == 200
+    assert {"name", "timezone", "language"} <= set(bad.context["form"].errors)
     needs_2fa = owner.post(url, {"name": "Acme", "timezone": "UTC", "language": "en", "require_2fa": "on"})
     assert "require_2fa" in needs_2fa.context["form"].errors
 
@@ -185,10 +210,12 @@ def test_token_secret_is_shown_once(team, client_for):
     url = f"/w/{team.workspace.slug}/tokens/"
     created = client.post(url, {"name": "zapier"})
     secret = created.context["new_secret"]
-    assert secret.startswith("pvx_") and secret in created.content.decode()
+    assert secret.startswith("pvx_")
+    assert secret in created.content.decode()
     assert created["Cache-Control"] == "no-store"
     listing = client.get(url).content.decode()
-    assert "zapier" in listing and secret not in listing
+    assert "zapier" in listing
+    assert secret not in listing
     token = ApiToken.objects.get(name="zapier")
     client.post(f"/w/{team.workspace.slug}/tokens/{token.pk}/revoke/")
     token.refresh_from_db()
@@ -198,7 +225,8 @@ def test_token_secret_is_shown_once(team, client_for):
 def test_someone_elses_token_cannot_be_revoked(team, client_for):
     issued = services.api_token_create(by=team.member(Role.DESIGNER), name="mine")
     response = client_for(team.user(Role.OWNER)).post(
-        f"/w/{team.workspace.slug}/tokens/{issued.token.pk}/revoke/")
+        f"/w/{team.workspace.slug}/tokens/{issued.token.pk}/revoke/"
+    )
     assert response.status_code == 404
     issued.token.refresh_from_db()
     assert issued.token.revoked_at is None
@@ -220,12 +248,15 @@ def test_switcher_lists_only_own_workspaces_and_remembers_the_last(team, other_t
 def test_client_sees_no_team_section(team, client_for):
     page = client_for(team.user(Role.CLIENT)).get(f"/w/{team.workspace.slug}/")
     labels = [str(item["label"]) for item in page.context["nav_sections"]]
-    assert "Team" not in labels and "Audit log" not in labels and "Overview" in labels
+    assert "Team" not in labels
+    assert "Audit log" not in labels
+    assert "Overview" in labels
 
 
 def test_create_another_workspace(client_for, make_user):
     client = client_for(make_user())
-    response = client.post("/workspaces/new/", {"name": "Agency client B", "timezone": "Asia/Tokyo",
-                                                "language": "en"})
+    response = client.post(
+        "/workspaces/new/", {"name": "Agency client B", "timezone": "Asia/Tokyo", "language": "en"}
+    )
     assert response.status_code == 302
     assert Workspace.objects.get(name="Agency client B").timezone == "Asia/Tokyo"
