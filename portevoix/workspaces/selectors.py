@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from portevoix.accounts.models import User
 from portevoix.core.errors import NotFound
@@ -23,7 +24,7 @@ def membership_for(user: User, slug: str) -> Membership:
         Membership.objects.select_related("workspace", "user").filter(user=user, workspace__slug=slug).first()
     )
     if membership is None:
-        raise NotFound("No such workspace.")
+        raise NotFound(_("No such workspace."))
     return membership
 
 
@@ -52,7 +53,7 @@ def member_get(*, by: Membership, member_id: int) -> Membership:
         .first()
     )
     if membership is None:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     return membership
 
 
@@ -67,7 +68,7 @@ def invitation_list(*, by: Membership, pending_only: bool = True) -> QuerySet[In
 def invitation_get(*, by: Membership, invitation_id: int) -> Invitation:
     invitation = Invitation.objects.filter(workspace=by.workspace, pk=invitation_id).first()
     if invitation is None:
-        raise NotFound("No such invitation.")
+        raise NotFound(_("No such invitation."))
     return invitation
 
 
@@ -79,7 +80,7 @@ def api_token_list(*, by: Membership) -> QuerySet[ApiToken]:
 def api_token_get(*, by: Membership, token_id: int) -> ApiToken:
     token = ApiToken.objects.filter(workspace=by.workspace, user=by.user, pk=token_id).first()
     if token is None:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     return token
 
 

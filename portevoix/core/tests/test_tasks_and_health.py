@@ -25,6 +25,9 @@ def test_heartbeat_task_writes_the_worker_heartbeat():
     assert set(beat.details) >= {"host", "pid"}
 
 
+# The commands manage connections like the processes they are (closing them between ticks and at exit),
+# which a test wrapped in a transaction cannot survive on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_an_enqueued_heartbeat_is_run_by_portevoix_worker():
     result = heartbeat.enqueue()
     assert not Heartbeat.objects.filter(name="worker").exists()
@@ -33,6 +36,9 @@ def test_an_enqueued_heartbeat_is_run_by_portevoix_worker():
     assert Heartbeat.objects.filter(name="worker").exists()
 
 
+# The commands manage connections like the processes they are (closing them between ticks and at exit),
+# which a test wrapped in a transaction cannot survive on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_a_scheduler_tick_beats_and_enqueues_the_heartbeat():
     call_command("scheduler", "--once", verbosity=0)
     assert Heartbeat.objects.filter(name="scheduler").exists()
