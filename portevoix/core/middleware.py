@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
@@ -14,19 +14,16 @@ class RejectNulBytesMiddleware:
 
     No legitimate input contains one, PostgreSQL cannot store or even compare it (it raises a DataError,
     which would be a 500), and third-party code (login throttling, OTP lookups) queries with raw input
-    before our forms validate it. Checking once here protects every view.
+    before our forms validate it. Checking once here protects every HTML view; the API validates its own
+    parameters and answers 422 naming the field.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _has_nul(request):
+        if not request.path.startswith("/api/") and _has_nul(request):
             message = _("The request contains a NUL character, which is never valid.")
-            if request.path.startswith("/api/"):
-                return JsonResponse(
-                    {"error": {"code": "bad_request", "message": message, "fields": {}}}, status=400
-                )
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
