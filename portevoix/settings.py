@@ -241,5 +241,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # One line per task run (the heartbeat runs every 30 s) is noise; failures are logged as errors.
+        "django_tasks": {"level": os.environ.get("PORTEVOIX_TASKS_LOG_LEVEL", "WARNING")},
+        "django_tasks_db": {"level": os.environ.get("PORTEVOIX_TASKS_LOG_LEVEL", "WARNING")},
     },
 }

@@ -446,50 +446,50 @@ def _roles(world: World) -> Iterator[Visit]:
 
 class _VisibleText(HTMLParser):
     """The text a person reads: text nodes, and the attributes shown or spoken (title, aria-label,
-    placeholder, alt, button values, confirm() dialogs); blocks are separated by new lines."""
+    placeholder, alt, button values, confirm() dialogs); blocks are separated by new lines. Machine text
+    (``<code>``, ``<kbd>``, ``<samp>``, ``<pre>``: action codes, tokens, commands) is left out."""
 
     INLINE = frozenset(
-        "a abbr b bdi bdo cite code data dfn em i kbd mark q s samp small span strong sub sup time u var".split()
+        {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "i", "kbd", "mark", "q", "s"}
+        | {"samp", "small", "span", "strong", "sub", "sup", "time", "u", "var"}
     )
-    SHOWN_ATTRIBUTES = frozenset(
-        {"title", "aria-label", "placeholder", "alt", "value", "onsubmit", "onclick"}
-    )
-    HIDDEN = frozenset({"script", "style"})
+    SHOWN_ATTRIBUTES = frozenset({"title", "aria-label", "placeholder", "alt", "onsubmit", "onclick"})
+    BUTTON_INPUTS = frozenset({"submit", "button", "reset"})
+    HIDDEN = frozenset({"script", "style", "template"})
+    MACHINE = frozenset({"code", "kbd", "samp", "pre"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.hidden_depth = 0
-        self.language_menu_depth = 0  # each language names itself in the menu: "English" stays English
+        self.skipped: list[str] = []  # open elements whose text is left out
+        self.in_language_menu = False  # each language names itself in the menu: "English" stays English
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag in self.HIDDEN:
-            self.hidden_depth += 1
+        if tag in self.HIDDEN or tag in self.MACHINE or (self.in_language_menu and tag == "option"):
+            self.skipped.append(tag)
         if tag == "form" and attributes.get("data-testid") == "language-form":
-            self.language_menu_depth += 1
+            self.in_language_menu = True
         if tag not in self.INLINE:
             self.parts.append("\n")
+        shown = set(self.SHOWN_ATTRIBUTES)
+        if tag == "input" and attributes.get("type") in self.BUTTON_INPUTS:
+            shown.add("value")
         for name, value in attrs:
-            if (
-                name in self.SHOWN_ATTRIBUTES
-                and value
-                and not (tag == "input" and attributes.get("type") == "hidden")
-            ):
+            if name in shown and value:
                 self.parts.append(f"\n{value}\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.HIDDEN:
-            self.hidden_depth = max(0, self.hidden_depth - 1)
-        if tag == "form" and self.language_menu_depth:
-            self.language_menu_depth -= 1
+        if tag in self.skipped:
+            del self.skipped[len(self.skipped) - 1 - self.skipped[::-1].index(tag) :]
+        if tag == "form":
+            self.in_language_menu = False
         if tag not in self.INLINE:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if self.hidden_depth or (self.language_menu_depth and self.lasttag == "option"):
-            return
-        self.parts.append(re.sub(r"\s+", " ", data))
+        if not self.skipped:
+            self.parts.append(re.sub(r"\s+", " ", data))
 
     def text(self) -> str:
         joined = re.sub(r"[ \t]+", " ", "".join(self.parts))
@@ -507,15 +507,25 @@ def without_scripts(html: str) -> str:
     return re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.DOTALL | re.IGNORECASE)
 
 
+# A placeholder, or machine text that visible_text() leaves out.
+_GAP = re.compile(
+    r"%\(\w+\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%[sd]|<(code|kbd|samp|pre)\b[^>]*>.*?</\1>"
+)
+# A word of text, not a piece of an identifier, an address or a path ("workspace.create", "role=owner").
+_BEFORE = r"(?<![\w.=/@_-])"
+_AFTER = r"(?![\w=/@_-]|\.\w)"
+
+
 def _msgid_pattern(msgid: str) -> re.Pattern[str] | None:
     """A msgid as it reads on a page: tags dropped, placeholders matching any text on the same line."""
-    text = re.sub(r"<[^>]+>", "", msgid)
-    pieces = re.split(r"%\(\w+\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%[sd]", text.replace("%%", "%"))
-    literal = "".join(pieces)
-    if len(literal.strip()) < MIN_MSGID_LENGTH or literal.strip() in PROPER_NAMES:
+    pieces = [
+        re.sub(r"<[^>]+>", "", piece) for piece in _GAP.sub("\x00", msgid.replace("%%", "%")).split("\x00")
+    ]
+    literal = "".join(pieces).strip()
+    if len(literal) < MIN_MSGID_LENGTH or literal in PROPER_NAMES:
         return None
-    body = r"[^\n]+?".join(r"\s+".join(re.escape(word) for word in piece.split(" ")) for piece in pieces)
-    return re.compile(r"(?<!\w)" + body + r"(?!\w)")
+    words = [r"\s+".join(re.escape(word) for word in piece.split(" ")) for piece in pieces]
+    return re.compile(_BEFORE + r"[^\n]*?".join(words) + _AFTER)
 
 
 @cache
@@ -591,8 +601,8 @@ def test_every_url_pattern_is_rendered_or_skipped():
     namespaces = {getattr(p, "namespace", None) for p in get_resolver().url_patterns}
     unhandled = sorted(found - PAGES.keys() - SKIPPED.keys())
     assert not unhandled, (
-        "URL patterns that no test renders: add an entry to PAGES in tests/test_pages_render.py (how to reach "
-        f"the page with real objects), or to SKIPPED with the reason: {unhandled}"
+        "URL patterns that no test renders: add an entry to PAGES in tests/test_pages_render.py (how to "
+        f"reach the page with real objects), or to SKIPPED with the reason: {unhandled}"
     )
     stale = sorted((PAGES.keys() | SKIPPED.keys()) - found)
     assert not stale, f"entries for URL patterns that no longer exist: {stale}"

@@ -8,13 +8,16 @@ A plain Python package (no Django): the composer's live validation and the conne
     >>> twitter_parse("Hi http://test.co").weighted_length
     26
 
-See docs/text-length.md for how each network counts and where the numbers come from.
+See docs/text-length.md for how each network counts and where the numbers come from. Every search is
+linear in the length of the text, and a text longer than ``MAX_TEXT_LENGTH`` (100,000 code points) raises
+``TextTooLongError`` instead of being measured.
 """
 
 from __future__ import annotations
 
 from portevoix.textcount.bluesky import Facet, bluesky_facet_ranges, bluesky_lengths
 from portevoix.textcount.emoji import count_emoji, emoji_spans
+from portevoix.textcount.errors import MAX_TEXT_LENGTH, TextTooLongError
 from portevoix.textcount.mastodon import mastodon_countable_text, mastodon_length
 from portevoix.textcount.networks import (
     TEXT_RULES,
@@ -49,12 +52,14 @@ __all__ = [
     "CONFIG_V1",
     "CONFIG_V2",
     "CONFIG_V3",
+    "MAX_TEXT_LENGTH",
     "TEXT_RULES",
     "Count",
     "Facet",
     "Limit",
     "TextCheck",
     "TextRule",
+    "TextTooLongError",
     "TwitterConfig",
     "TwitterParseResult",
     "Unit",

@@ -1,4 +1,4 @@
-"""twitter-text's URL extraction in linear time: the same matches as its ``extractUrl`` regex, found without it.
+"""twitter-text's URL extraction in linear time: the matches of its ``extractUrl`` regex, found without it.
 
 The reference (``_twitter_regex.extract_url_source``) is one regex searched from every position. From each
 position whose character may precede a URL it reads every label of the domain that follows before

@@ -16,6 +16,7 @@ from typing import Literal
 
 import regex
 
+from portevoix.textcount.errors import ensure_measurable
 from portevoix.textcount.units import grapheme_count, utf8_length
 
 MAX_GRAPHEMES = 300
@@ -36,7 +37,7 @@ _TAG_EXCLUDED = r"\s\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
 _TAG = regex.compile(
     rf"(?:^|(?<=\s))([#＃])((?!\ufe0f)[^{_TAG_EXCLUDED}]*[^\d\p{{P}}{_TAG_EXCLUDED}]+[^{_TAG_EXCLUDED}]*)"
 )
-_TRAILING_PUNCTUATION = regex.compile(r"\p{P}+$")
+_PUNCTUATION = regex.compile(r"\p{P}")
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,13 @@ class Facet:
     value: str
 
 
-def _byte_offset(text: str, index: int) -> int:
-    return utf8_length(text[:index])
+def _without_trailing_punctuation(tag: str) -> str:
+    r"""``tag`` without its trailing run of punctuation (the reference's ``/\p{P}+$/``, read from the end:
+    searched from every position, that pattern costs the square of the length of a run of punctuation)."""
+    end = len(tag)
+    while end and _PUNCTUATION.match(tag, end - 1):
+        end -= 1
+    return tag[:end]
 
 
 def bluesky_facet_ranges(text: str) -> list[Facet]:
@@ -59,13 +65,14 @@ def bluesky_facet_ranges(text: str) -> list[Facet]:
     Mentions are returned with the handle; resolving it to a DID (the facet's ``did``) is the connector's
     job. Links inside one another's range are not repeated: a mention or tag inside a link is dropped.
     """
+    ensure_measurable(text)
     facets: list[tuple[int, int, FacetKind, str]] = []
     for match in _LINK.finditer(text):
         facets.append((match.start(1), match.end(1), "link", match.group(1)))
     for match in _MENTION.finditer(text):
         facets.append((match.start(1), match.end(1), "mention", match.group(1)[1:]))
     for match in _TAG.finditer(text):
-        tag = _TRAILING_PUNCTUATION.sub("", match.group(2).strip())
+        tag = _without_trailing_punctuation(match.group(2).strip())
         if not tag or len(tag) > MAX_TAG_LENGTH:
             continue
         start = match.start(1)
@@ -73,10 +80,14 @@ def bluesky_facet_ranges(text: str) -> list[Facet]:
     facets.sort(key=lambda facet: (facet[0], -facet[1]))
     result: list[Facet] = []
     last_end = -1
+    index = offset = 0  # the UTF-8 offset of text[index], moved forward only: the facets kept are sorted
     for start, end, kind, value in facets:
         if start < last_end:
             continue
-        result.append(Facet(kind, _byte_offset(text, start), _byte_offset(text, end), value))
+        byte_start = offset + utf8_length(text[index:start])
+        byte_end = byte_start + utf8_length(text[start:end])
+        result.append(Facet(kind, byte_start, byte_end, value))
+        index, offset = end, byte_end
         last_end = end
     return result
 

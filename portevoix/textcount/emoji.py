@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import regex
 
+from portevoix.textcount.errors import ensure_measurable
+
 _TEXT_STYLE = "\u00a9\u00ae\u2122"  # © ® ™: emoji only with U+FE0F
 _ELEMENT = (
     rf"(?:[{_TEXT_STYLE}]\uFE0F"
@@ -37,9 +39,16 @@ EMOJI_PATTERN = regex.compile(
 
 def emoji_spans(text: str) -> list[tuple[int, int]]:
     """Start and end (code point offsets, end exclusive) of every emoji sequence in ``text``."""
+    ensure_measurable(text)
+    return unchecked_emoji_spans(text)
+
+
+def unchecked_emoji_spans(text: str) -> list[tuple[int, int]]:
+    """``emoji_spans`` without the length check, for a text derived from a checked one (its NFC form)."""
     return [match.span() for match in EMOJI_PATTERN.finditer(text)]
 
 
 def count_emoji(text: str) -> int:
     """Number of emoji sequences in ``text``."""
+    ensure_measurable(text)
     return sum(1 for _ in EMOJI_PATTERN.finditer(text))

@@ -17,8 +17,9 @@ from __future__ import annotations
 import regex
 
 from portevoix.textcount import _twitter_regex as rx
+from portevoix.textcount.errors import ensure_measurable
 from portevoix.textcount.twitter import extract_urls_with_indices
-from portevoix.textcount.units import grapheme_count
+from portevoix.textcount.units import unchecked_grapheme_count
 
 DEFAULT_MAX_CHARACTERS = 500
 CHARACTERS_RESERVED_PER_URL = 23
@@ -40,6 +41,7 @@ def _mentions(text: str) -> list[tuple[int, int, str]]:
 
 def mastodon_countable_text(text: str, *, url_length: int = CHARACTERS_RESERVED_PER_URL) -> str:
     """``text`` with URLs replaced by ``url_length`` placeholders and ``@user@domain`` by ``@user``."""
+    ensure_measurable(text)
     if not text:
         return ""
     entities = [
@@ -63,4 +65,5 @@ def mastodon_length(
     text: str, *, spoiler_text: str = "", url_length: int = CHARACTERS_RESERVED_PER_URL
 ) -> int:
     """Length of a status as Mastodon's server counts it (content warning included)."""
-    return grapheme_count(spoiler_text + mastodon_countable_text(text, url_length=url_length))
+    ensure_measurable(spoiler_text + text)
+    return unchecked_grapheme_count(spoiler_text + mastodon_countable_text(text, url_length=url_length))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from portevoix.textcount._twitter_regex import INVALID_CHARS_RE
+from portevoix.textcount.errors import ensure_measurable
 from portevoix.textcount.tags import count_hashtags, count_mentions
 from portevoix.textcount.twitter import DEFAULT_CONFIG, twitter_parse
 from portevoix.textcount.units import Unit, count
@@ -251,9 +252,11 @@ def check_text(
 
     ``limit`` replaces the first limit of the rule (a Mastodon instance's own ``max_characters``);
     ``url_length`` is the length a URL counts where URLs count a fixed length (Mastodon's
-    ``characters_reserved_per_url``).
+    ``characters_reserved_per_url``). Raises ``TextTooLongError`` for a text longer than ``MAX_TEXT_LENGTH``
+    code points (longer than any network accepts) without measuring it.
     """
     rule = get_rule(network, field_name)
+    ensure_measurable(text)
     limits = list(rule.limits)
     if limit is not None:
         if not limits:

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import regex
 
+from portevoix.textcount.errors import ensure_measurable
+
 _HASHTAG = regex.compile(r"(?<![\w&#＃])[#＃](?!\d+(?!\w))(\w+)")
 _MENTION = regex.compile(r"(?<![\w@＠])[@＠]([A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?)(?![\w@])")
 
 
 def find_hashtags(text: str) -> list[str]:
     """Hashtags of ``text`` in order, without ``#``."""
+    ensure_measurable(text)
     return [match.group(1) for match in _HASHTAG.finditer(text)]
 
 
 def find_mentions(text: str) -> list[str]:
     """Mentioned usernames of ``text`` in order, without ``@``."""
+    ensure_measurable(text)
     return [match.group(1) for match in _MENTION.finditer(text)]
 
 

@@ -12,6 +12,6 @@ THREADS_MAX_CHARACTERS = 500
 def threads_length(text: str) -> int:
     """Code points, except that each emoji sequence counts as its length in UTF-8 bytes."""
     length = len(text)
-    for start, end in emoji_spans(text):
+    for start, end in emoji_spans(text):  # checks the length
         length += utf8_length(text[start:end]) - (end - start)
     return length

@@ -11,22 +11,25 @@ Port of the reference ``parseTweet`` (twitter/twitter-text, ``js/src/parseTweet.
   ``scale`` and it holds no U+FFFE, U+FEFF or U+FFFF (checked on the last code unit of each counted
   piece, like the reference);
 * the display and valid ranges are inclusive indices in UTF-16 code units of the *original* text.
+
+URLs are found by ``_urls`` (the reference's matches, in linear time). Every public function here raises
+``TextTooLongError`` for a text longer than ``MAX_TEXT_LENGTH`` code points.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from portevoix.textcount import _twitter_regex as rx
-from portevoix.textcount.emoji import emoji_spans
+from portevoix.textcount._urls import ascii_domain_spans, url_matches
+from portevoix.textcount.emoji import unchecked_emoji_spans
+from portevoix.textcount.errors import ensure_measurable
 from portevoix.textcount.units import utf16_length
 
 MAX_URL_LENGTH = 4096
@@ -142,9 +145,11 @@ class UrlEntity:
 
 def _idna_labels_ok(domain: str) -> bool:
     """The reference's lightweight ``idna.toAscii`` check: every label is 1 to 63 characters once encoded."""
-    if domain[:4].lower() == "xn--" and not rx.VALID_ASCII_DOMAIN.search(domain):
+    if domain[:4].lower() == "xn--" and not ascii_domain_spans(domain):
         return False
     for label in domain.split("."):
+        if len(label) > MAX_DOMAIN_LABEL_LENGTH:
+            return False  # encoding never shortens a label (and punycode costs the square of its length)
         try:
             encoded = label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
         except UnicodeError:
@@ -155,46 +160,33 @@ def _idna_labels_ok(domain: str) -> bool:
 
 
 def _url_length_ok(url: str, protocol: str, domain: str) -> bool:
-    if not _idna_labels_ok(domain):
-        return False
-    return len(protocol) + len(url) <= MAX_URL_LENGTH
-
-
-def _url_matches(text: str, *, without_protocol: bool) -> Iterator[regex.Match[str]]:
-    """The matches of EXTRACT_URL over ``text``, searched run by run of non-space characters.
-
-    Same matches as one ``finditer`` over the whole text (a match holds no space except as its preceding
-    character, so each run is searched from the space before it), but a text of many short runs no longer
-    costs the square of its length, and runs that cannot hold a URL (no dot followed by a TLD) are
-    skipped. A long run without spaces that holds a TLD and many other dots still costs the square of
-    its length, as in the reference.
-    """
-    needle = "." if without_protocol else "://"
-    for run in rx.NON_SPACE_RUN.finditer(text):
-        if needle in run.group(0) and rx.DOT_TLD.search(text, run.start(), run.end()):
-            yield from rx.EXTRACT_URL.finditer(text, max(run.start() - 1, 0), run.end())
+    return len(protocol) + len(url) <= MAX_URL_LENGTH and _idna_labels_ok(domain)
 
 
 def extract_urls_with_indices(text: str, *, without_protocol: bool = True) -> list[UrlEntity]:
     """URLs as twitter-text's ``extractUrlsWithIndices`` finds them (with or without ``http(s)://``)."""
+    ensure_measurable(text)
+    return _extract_urls(text, without_protocol=without_protocol)
+
+
+def _extract_urls(text: str, *, without_protocol: bool) -> list[UrlEntity]:
     if not text or ("." not in text if without_protocol else ":" not in text):
         return []
     urls: list[UrlEntity] = []
-    for match in _url_matches(text, without_protocol=without_protocol):
-        before, url, protocol, domain, path = (match.group(i) or "" for i in (1, 2, 3, 4, 6))
-        start, end = match.span(2)
+    for match in url_matches(text):
+        url, protocol, domain, start, end = match.url, match.protocol, match.domain, match.start, match.end
         if not _url_length_ok(url, protocol or DEFAULT_PROTOCOL, domain):
             continue
         if not protocol:
-            if not without_protocol or rx.INVALID_URL_WITHOUT_PROTOCOL_PRECEDING.search(before):
+            if not without_protocol or rx.INVALID_URL_WITHOUT_PROTOCOL_PRECEDING.search(match.before):
                 continue
             last: UrlEntity | None = None
-            for ascii_match in rx.VALID_ASCII_DOMAIN.finditer(domain):
-                last = UrlEntity(ascii_match.group(0), start + ascii_match.start(), start + ascii_match.end())
+            for ascii_start, ascii_end in ascii_domain_spans(domain):
+                last = UrlEntity(domain[ascii_start:ascii_end], start + ascii_start, start + ascii_end)
                 urls.append(last)
             if last is None:
                 continue
-            if path:
+            if match.path:
                 urls[-1] = UrlEntity(url.replace(domain, last.url, 1), last.start, end)
         else:
             tco = rx.VALID_TCO_URL.match(url)
@@ -209,9 +201,10 @@ def extract_urls_with_indices(text: str, *, without_protocol: bool = True) -> li
 
 def twitter_parse(text: str, config: TwitterConfig = DEFAULT_CONFIG) -> TwitterParseResult:
     """Weighted length and validity of ``text`` as X counts it (twitter-text ``parseTweet``)."""
-    normalized = unicodedata.normalize("NFC", text)
-    url_at = {entity.start: entity for entity in extract_urls_with_indices(normalized)}
-    emoji_end_at = dict(emoji_spans(normalized)) if config.emoji_parsing_enabled else {}
+    ensure_measurable(text)
+    normalized = unicodedata.normalize("NFC", text)  # may be longer than text: not checked again
+    url_at = {entity.start: entity for entity in _extract_urls(normalized, without_protocol=True)}
+    emoji_end_at = dict(unchecked_emoji_spans(normalized)) if config.emoji_parsing_enabled else {}
     limit = config.max_weighted_tweet_length * config.scale
 
     weighted = 0
@@ -266,6 +259,7 @@ class MentionEntity:
 
 
 def extract_mentions_or_lists_with_indices(text: str) -> list[MentionEntity]:
+    ensure_measurable(text)
     if not text or ("@" not in text and "＠" not in text):
         return []
     found: list[MentionEntity] = []
@@ -290,17 +284,37 @@ class HashtagEntity:
 
 
 def extract_hashtags_with_indices(text: str, *, check_url_overlap: bool = True) -> list[HashtagEntity]:
+    ensure_measurable(text)
     if not text or ("#" not in text and "＃" not in text):
         return []
     tags: list[HashtagEntity] = []
     for match in rx.VALID_HASHTAG.finditer(text):
-        if rx.END_HASHTAG_MATCH.match(text[match.end() :]):
+        if rx.END_HASHTAG_MATCH.match(text, match.end()):
             continue
         tags.append(HashtagEntity(match.group(3), match.start(2), match.end(3)))
     if check_url_overlap and tags:
-        urls = extract_urls_with_indices(text)
-        tags = [t for t in tags if not any(u.start < t.end and t.start < u.end for u in urls)]
+        tags = _without_overlaps(tags, _extract_urls(text, without_protocol=True))
     return tags
+
+
+def _without_overlaps(tags: list[HashtagEntity], urls: list[UrlEntity]) -> list[HashtagEntity]:
+    """The tags that overlap no URL (``u.start < t.end and t.start < u.end``), in O((t + u) log u)."""
+    if not urls:
+        return tags
+    by_end = sorted(urls, key=lambda url: url.end)
+    ends = [url.end for url in by_end]
+    # min_start[i]: the smallest start of the URLs by_end[i:], the only ones that end after a given point.
+    min_start = [0] * len(by_end)
+    smallest = by_end[-1].start
+    for index in range(len(by_end) - 1, -1, -1):
+        smallest = min(smallest, by_end[index].start)
+        min_start[index] = smallest
+    kept = []
+    for tag in tags:
+        first_ending_after = bisect.bisect_right(ends, tag.start)
+        if first_ending_after == len(ends) or min_start[first_ending_after] >= tag.end:
+            kept.append(tag)
+    return kept
 
 
 def extract_hashtags(text: str) -> list[str]:
@@ -318,6 +332,7 @@ def is_valid_username(username: str) -> bool:
 
 
 def is_valid_list(username_list: str) -> bool:
+    ensure_measurable(username_list)
     match = rx.VALID_MENTION_OR_LIST.fullmatch(username_list)
     return bool(match and match.group(1) == "" and match.group(4))
 
@@ -330,17 +345,20 @@ def is_valid_hashtag(hashtag: str) -> bool:
 
 
 def _is_valid_match(value: str | None, pattern: Any, *, optional: bool = False) -> bool:
-    # As the reference: the first match must cover the whole value (not "some match covers it").
+    # As the reference: the first match must cover the whole value (not "some match covers it"). The
+    # reference searches; only a match at 0 can cover the value, and searching from every other position
+    # would cost the square of its length.
     if value is None:
         return optional
     if optional and value == "":
         return True
-    match = pattern.search(value)
+    match = pattern.match(value)
     return bool(match) and match.group(0) == value
 
 
 def is_valid_url(url: str, *, unicode_domains: bool = True, require_protocol: bool = True) -> bool:
     """Whether ``url`` is a URL X accepts (twitter-text ``isValidUrl``)."""
+    ensure_measurable(url)
     if not url:
         return False
     parts = rx.VALIDATE_URL_UNENCODED.match(url)

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 import regex
 
+from portevoix.textcount.errors import ensure_measurable
+
 _GRAPHEME = regex.compile(r"\X")
 
 
@@ -33,16 +35,27 @@ def utf8_length(text: str) -> int:
 
 def grapheme_count(text: str) -> int:
     """Number of extended grapheme clusters (Unicode UAX #29, as the ``regex`` module implements it)."""
+    ensure_measurable(text)
+    return unchecked_grapheme_count(text)
+
+
+def unchecked_grapheme_count(text: str) -> int:
+    """``grapheme_count`` without the length check, for a text derived from a checked one (Mastodon's
+    countable text, where each URL becomes 23 characters, may be longer than the text)."""
     return sum(1 for _ in _GRAPHEME.finditer(text))
 
 
 def graphemes(text: str) -> list[str]:
+    ensure_measurable(text)
     return _GRAPHEME.findall(text)
 
 
 def count(text: str, unit: Unit, *, url_length: int = 23) -> int:
     """Length of ``text`` in ``unit``. ``url_length`` applies to the units that count URLs as a fixed length
-    (X uses its own config: see ``twitter_parse`` for a non-default one)."""
+    (X uses its own config: see ``twitter_parse`` for a non-default one).
+
+    Raises ``TextTooLongError`` (whatever the unit) for a text longer than ``MAX_TEXT_LENGTH``."""
+    ensure_measurable(text)
     if unit is Unit.CHARS:
         return len(text)
     if unit is Unit.UTF16:
@@ -62,7 +75,7 @@ def count(text: str, unit: Unit, *, url_length: int = 23) -> int:
     if unit is Unit.GRAPHEMES_URL_23:
         from portevoix.textcount.mastodon import mastodon_countable_text
 
-        return grapheme_count(mastodon_countable_text(text, url_length=url_length))
+        return unchecked_grapheme_count(mastodon_countable_text(text, url_length=url_length))
     if unit is Unit.CHARS_EMOJI_UTF8:
         from portevoix.textcount.threads import threads_length
 
