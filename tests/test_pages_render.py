@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache, cached_property
 from html.parser import HTMLParser
+from typing import Any
 
 import polib
 import pytest
@@ -44,7 +45,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from portevoix.accounts.models import User
 from portevoix.accounts.tests.helpers import app_code, enrol
 from portevoix.workspaces import emails, services
-from portevoix.workspaces.models import Invitation
+from portevoix.workspaces.models import Invitation, Membership, Workspace
 from portevoix.workspaces.roles import Role
 from tests.test_i18n import live_entries, load_po
 
@@ -75,19 +76,19 @@ PLACEHOLDER_LEFT = re.compile(r"%\(\w+\)[sdif]")
 class World:
     """Real objects, made on first use so that the setup page can see an empty database."""
 
-    def __init__(self, make_team: Callable[..., object], language: str) -> None:
+    def __init__(self, make_team: Callable[[str], Any], language: str) -> None:
         self._make_team = make_team
         self.language = language
 
     @cached_property
-    def team(self):  # type: ignore[no-untyped-def]
+    def team(self) -> Any:  # conftest.Team: a workspace with one member in every role
         return self._make_team("Acme")
 
     @cached_property
-    def workspace(self):  # type: ignore[no-untyped-def]
+    def workspace(self) -> Workspace:
         return self.team.workspace
 
-    def member(self, role: Role):  # type: ignore[no-untyped-def]
+    def member(self, role: Role) -> Membership:
         return self.team.member(role)
 
     def user(self, role: Role = Role.OWNER) -> User:
