@@ -128,7 +128,8 @@ class ConnectorContract:
         self.mock_publish(respx_mock, self.error_response(status, retry_after=7 if status == 429 else None))
         with pytest.raises(expected) as caught:
             connector.publish(sample_post())
-        assert isinstance(caught.value, ConnectorError) and caught.value.message
+        assert isinstance(caught.value, ConnectorError)
+        assert caught.value.message
         if isinstance(caught.value, RateLimited):
             assert caught.value.retry_after == 7
 
