@@ -219,6 +219,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Outgoing HTTP (portevoix.core.http) --------------------------------------------------------
+# Requests to private, loopback and link-local addresses are refused (SSRF) unless allowed here: a local
+# Telegram Bot API server or a Mastodon instance on the intranet, by host name.
+PORTEVOIX_HTTP_ALLOWED_PRIVATE_HOSTS = env_list("PORTEVOIX_HTTP_ALLOWED_PRIVATE_HOSTS")
+PORTEVOIX_HTTP_ALLOW_PRIVATE = env_bool("PORTEVOIX_HTTP_ALLOW_PRIVATE", False)
+
 # --- Operations ---------------------------------------------------------------------------------
 # Seconds after which /healthz reports the worker or the scheduler as stale (HTTP 503).
 PORTEVOIX_WORKER_STALE_AFTER = int(os.environ.get("PORTEVOIX_WORKER_STALE_AFTER", "120"))
@@ -241,6 +247,10 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # httpx logs every full URL at INFO, and URLs can carry secrets (Telegram's bot token is in the
+        # path): portevoix.http logs host and status instead.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         # One line per task run (the heartbeat runs every 30 s) is noise; failures are logged as errors.
         "django_tasks": {"level": os.environ.get("PORTEVOIX_TASKS_LOG_LEVEL", "WARNING")},
         "django_tasks_db": {"level": os.environ.get("PORTEVOIX_TASKS_LOG_LEVEL", "WARNING")},
