@@ -174,16 +174,20 @@ def _best_time(function: Callable[[str], object], text: str, repeats: int, timeo
 def _import_cost() -> dict[str, float]:
     """CPU seconds to import the package in a fresh interpreter, and to count a first text with a URL."""
     code = (
-        "import time; t = time.process_time(); import portevoix.textcount as tc; i = time.process_time() - t; "
-        "t = time.process_time(); tc.twitter_parse('see example.com'); print(i, time.process_time() - t)"
+        "import time; t = time.process_time(); import portevoix.textcount as tc; "
+        "i = time.process_time() - t; t = time.process_time(); tc.twitter_parse('see example.com'); "
+        "print(i, time.process_time() - t)"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    command = [sys.executable, "-c", code]  # this interpreter, fixed code
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     import_seconds, first_url_seconds = (float(value) for value in output.split())
     return {"import_cpu_seconds": import_seconds, "first_url_cpu_seconds": first_url_seconds}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="1000,10000,100000", help="text lengths in code points")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a measurement is stopped")
     parser.add_argument("--output", type=Path, default=RESULTS)
@@ -204,7 +208,9 @@ def main() -> None:
             for size in sizes:
                 repeats = 5 if size <= 10_000 else 2
                 if (operation, size) not in baselines:
-                    baselines[operation, size] = _best_time(function, _baseline(operation, size), repeats, 600)
+                    baselines[operation, size] = _best_time(
+                        function, _baseline(operation, size), repeats, 600
+                    )
                 baseline = baselines[operation, size]
                 text = build(size)
                 assert len(text) == size, (family, len(text), size)
@@ -224,7 +230,9 @@ def main() -> None:
                 )
                 shown = f"> {args.timeout:g}" if seconds is None else f"{seconds:.4f}"
                 ratio_shown = "-" if ratio is None else f"{ratio:.2f}"
-                print(f"{family:26} {operation:17} {size:>7} {shown:>9} {baseline or 0:>9.4f} {ratio_shown:>7}")
+                print(
+                    f"{family:26} {operation:17} {size:>7} {shown:>9} {baseline or 0:>9.4f} {ratio_shown:>7}"
+                )
                 if seconds is None:
                     break  # the larger sizes would take longer still
 
@@ -243,7 +251,8 @@ def main() -> None:
     worst = max((r["ratio"] for r in results if r["ratio"] is not None), default=0.0)
     timed_out = sum(r["timed_out"] for r in results)
     print(
-        f"import {report['import_cpu_seconds']:.3f} s CPU, first URL {report['first_url_cpu_seconds']:.3f} s; "
+        f"import {report['import_cpu_seconds']:.3f} s CPU, "
+        f"first URL {report['first_url_cpu_seconds']:.3f} s CPU; "
         f"worst ratio {worst:.2f}; {timed_out} timed out; written to {args.output}"
     )
 

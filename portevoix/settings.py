@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "portevoix.core",
     "portevoix.workspaces",
     "portevoix.accounts",
+    "portevoix.channels",
+    "portevoix.media",
+    "portevoix.content",
+    "portevoix.publishing",
 ]
 
 MIDDLEWARE = [

@@ -632,6 +632,8 @@ def test_error_pages_render_in_language(language, make_team):
         Visit("404 foreign workspace", world.signed_in().get("/w/no-such-workspace/"), 404),
         Visit("403", world.signed_in(Role.ANALYST).get(ws("settings", world)), 403),
     ]
+    for visit in visits:  # Portevoix's own error pages, not Django's bare English ones
+        assert f'data-testid="error-{visit.status}"'.encode() in visit.response.content, visit.label
     request = RequestFactory().get("/broken/")
     with translation.override(language):
         response = defaults.server_error(request)

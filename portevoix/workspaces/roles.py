@@ -27,6 +27,7 @@ class Role(models.TextChoices):
 ALL_ROLES = frozenset(Role)
 STAFF = frozenset(ALL_ROLES - {Role.CLIENT})
 LEADS = frozenset({Role.OWNER, Role.MANAGER})
+CREATORS = frozenset({Role.OWNER, Role.MANAGER, Role.COPYWRITER, Role.DESIGNER})
 
 # permission -> (roles allowed, description shown in docs and the roles page)
 MATRIX: dict[str, tuple[frozenset[Role], StrOrPromise]] = {
@@ -41,6 +42,14 @@ MATRIX: dict[str, tuple[frozenset[Role], StrOrPromise]] = {
     "member.remove": (LEADS, _("Remove a member (only an owner removes an owner)")),
     "audit.view": (LEADS, _("Read and filter the audit log")),
     "token.manage": (ALL_ROLES, _("Create and revoke one's own API tokens")),
+    "channel.view": (STAFF, _("See the connected channels and their health")),
+    "channel.manage": (LEADS, _("Connect, test, reconnect and disconnect channels")),
+    "media.view": (STAFF, _("See the media library")),
+    "media.upload": (CREATORS, _("Upload media and edit their alt text")),
+    "post.view": (ALL_ROLES, _("See posts, their previews and their publishing history")),
+    "post.edit": (CREATORS, _("Write and edit posts and their per-network variants")),
+    "post.publish": (LEADS, _("Schedule, publish now, cancel and retry posts")),
+    "publishing.attention": (LEADS, _("Resolve posts that need attention (unconfirmed or failed)")),
 }
 
 PERMISSIONS = frozenset(MATRIX)

@@ -49,4 +49,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portevoix.settings")
+    django.setup()
     sys.exit(main(sys.argv[1:]))

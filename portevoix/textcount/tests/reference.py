@@ -52,10 +52,11 @@ class Groups(NamedTuple):
 
 def url_matches(text: str) -> list[Groups]:
     """``finditer`` of the whole reference pattern over the whole text, as twitter-text does it."""
-    return [
-        Groups(*(match.group(i) or "" for i in range(1, 8)), *match.span(2))
-        for match in extract_url().finditer(text)
-    ]
+    found = []
+    for match in extract_url().finditer(text):
+        before, url, protocol, domain, port, path, query = (match.group(i) or "" for i in range(1, 8))
+        found.append(Groups(before, url, protocol, domain, port, path, query, *match.span(2)))
+    return found
 
 
 def _idna_labels_ok(domain: str) -> bool:

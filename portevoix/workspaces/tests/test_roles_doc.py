@@ -11,7 +11,7 @@ def test_docs_roles_md_matches_the_matrix_in_code():
 def test_owner_can_do_everything_and_client_only_views():
     assert all(Role.OWNER in allowed for allowed, _ in MATRIX.values())
     client_permissions = {name for name in MATRIX if Role.CLIENT in allowed_roles(name)}
-    assert client_permissions == {"workspace.view", "token.manage"}
+    assert client_permissions == {"workspace.view", "token.manage", "post.view"}
 
 
 def test_only_owner_grants_ownership():

@@ -1,0 +1,94 @@
+"""Publishing state: one target per post x channel, and one attempt row per network call.
+
+The database row is the source of truth; the queue only carries work (ARCHITECTURE.md, "Publishing
+engine"). ``fence`` increases at every claim: a worker whose lease was taken over can no longer write.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portevoix.channels.models import Channel
+from portevoix.content.models import Post
+from portevoix.core.models import TimeStampedModel
+from portevoix.workspaces.models import Workspace
+
+
+class TargetState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHING = "publishing", _("Publishing")
+    PUBLISHED = "published", _("Published")
+    PENDING_REMOTE = "pending_remote", _("Processing on the network")
+    RETRY_WAIT = "retry_wait", _("Waiting to retry")
+    UNCONFIRMED = "unconfirmed", _("Unconfirmed")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Target(TimeStampedModel):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="targets")
+    state = models.CharField(max_length=20, choices=TargetState.choices, default=TargetState.DRAFT)
+    due_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    fence = models.BigIntegerField(default=0)
+    remote_id = models.CharField(max_length=200, blank=True)
+    remote_url = models.URLField(max_length=500, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "channel"], name="unique_target")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="target_due"),
+            models.Index(fields=["workspace", "state"], name="target_ws_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} -> {self.channel_id} ({self.state})"
+
+
+class AttemptOutcome(models.TextChoices):
+    STARTED = "started", _("Started")
+    PUBLISHED = "published", _("Published")
+    PENDING_REMOTE = "pending_remote", _("Accepted, processing")
+    RECONCILED = "reconciled", _("Found already published")
+    NOT_FOUND = "not_found", _("Looked up: not published")
+    RETRYABLE = "retryable", _("Temporary error")
+    RATE_LIMITED = "rate_limited", _("Rate limited")
+    REJECTED = "rejected", _("Rejected")
+    AUTH = "auth", _("Authorisation problem")
+    UNKNOWN = "unknown", _("Outcome unknown")
+    ABANDONED = "abandoned", _("Interrupted")
+
+
+class Attempt(models.Model):
+    """Written before every network call (outcome "started"), completed when the call returns."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, default="publish")  # publish, lookup, refresh, check
+    fence = models.BigIntegerField()
+    worker = models.CharField(max_length=100, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices, default=AttemptOutcome.STARTED)
+    error_code = models.CharField(max_length=40, blank=True)
+    message = models.TextField(blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["target", "number"]
+        constraints = [models.UniqueConstraint(fields=["target", "number"], name="unique_attempt_number")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of target {self.target_id}: {self.outcome}"
