@@ -37,6 +37,11 @@ class Channel(TimeStampedModel):
     last_error = models.TextField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     followers = models.IntegerField(null=True, blank=True)
+    # Single-flight token refresh (refresh tokens are often single-use): a worker takes the channel with a
+    # conditional UPDATE that sets a random claim and a lease; only the holder of the claim may write the
+    # new tokens back, and an abandoned claim lapses when its lease ends. See services.channel_refresh.
+    refresh_claim = models.CharField(max_length=32, blank=True, editable=False)
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -26,3 +26,6 @@ def all_connectors() -> list[type[Connector]]:
 
 
 # One line per network (kept sorted):
+from portevoix.connectors.vk import VK  # noqa: E402
+
+register(VK)

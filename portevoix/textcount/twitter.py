@@ -213,19 +213,24 @@ def twitter_parse(text: str, config: TwitterConfig = DEFAULT_CONFIG) -> TwitterP
     utf16_index = 0
     index = 0
     while index < len(normalized):
-        if index in url_at:
-            end = index + len(url_at[index].url)
-            weighted += config.transformed_url_length * config.scale
-        elif index in emoji_end_at:
-            end = emoji_end_at[index]
-            weighted += config.default_weight
-        else:
+        if index in url_at or index in emoji_end_at:
+            if index in url_at:
+                end = index + len(url_at[index].url)
+                weighted += config.transformed_url_length * config.scale
+            else:
+                end = emoji_end_at[index]
+                weighted += config.default_weight
+            piece = normalized[index:end]
+            utf16_index += utf16_length(piece)
+            last = piece[-1]
+        else:  # one code point: most of the text, so without slicing or a regex
             end = index + 1
-            weighted += config.weight_of(ord(normalized[index]))
-        piece = normalized[index:end]
-        utf16_index += utf16_length(piece)
+            last = normalized[index]
+            code_point = ord(last)
+            weighted += config.weight_of(code_point)
+            utf16_index += 2 if code_point > 0xFFFF else 1
         if valid:
-            valid = not rx.INVALID_CHARS_RE.match(piece[-1])
+            valid = last not in rx.INVALID_CHARS
         if valid and weighted <= limit:
             valid_display_index = utf16_index - 1
         index = end
