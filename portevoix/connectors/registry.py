@@ -26,6 +26,8 @@ def all_connectors() -> list[type[Connector]]:
 
 
 # One line per network (kept sorted):
+from portevoix.connectors.mastodon import Mastodon  # noqa: E402
 from portevoix.connectors.vk import VK  # noqa: E402
 
+register(Mastodon)
 register(VK)
