@@ -26,8 +26,14 @@ def all_connectors() -> list[type[Connector]]:
 
 
 # One line per network (kept sorted):
+from portevoix.connectors.bluesky import Bluesky  # noqa: E402
+from portevoix.connectors.discord import Discord  # noqa: E402
 from portevoix.connectors.mastodon import Mastodon  # noqa: E402
+from portevoix.connectors.telegram import Telegram  # noqa: E402
 from portevoix.connectors.vk import VK  # noqa: E402
 
+register(Bluesky)
+register(Discord)
 register(Mastodon)
+register(Telegram)
 register(VK)

@@ -45,6 +45,12 @@ class Target(TimeStampedModel):
     published_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    # Set when a publish attempt may have reached the network without us knowing (timeout after sending, a
+    # worker that died mid-call): the instant of the first attempt, from which the network is searched
+    # before anything is sent again. Cleared once the lookup has answered.
+    reconcile_since = models.DateTimeField(null=True, blank=True)
+    # ``attempt_count`` when a person last asked for a retry: automatic retries count from here.
+    retry_base = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "channel"], name="unique_target")]
@@ -69,6 +75,8 @@ class AttemptOutcome(models.TextChoices):
     AUTH = "auth", _("Authorisation problem")
     UNKNOWN = "unknown", _("Outcome unknown")
     ABANDONED = "abandoned", _("Interrupted")
+    REFRESHED = "refreshed", _("Access renewed")
+    LATE = "late", _("Too late: not sent")
 
 
 class Attempt(models.Model):
@@ -76,7 +84,7 @@ class Attempt(models.Model):
 
     target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, default="publish")  # publish, lookup, refresh, check
+    kind = models.CharField(max_length=20, default="publish")  # publish, lookup, check, refresh, manual
     fence = models.BigIntegerField()
     worker = models.CharField(max_length=100, blank=True)
     started_at = models.DateTimeField()
@@ -85,6 +93,10 @@ class Attempt(models.Model):
     error_code = models.CharField(max_length=40, blank=True)
     message = models.TextField(blank=True)
     detail = models.TextField(blank=True)
+    # What the network answered, kept on the attempt even when the worker had lost its lease (a stale
+    # fence): the current owner adopts it instead of sending again.
+    remote_id = models.CharField(max_length=200, blank=True)
+    remote_url = models.URLField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["target", "number"]
@@ -92,3 +104,45 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of target {self.target_id}: {self.outcome}"
+
+
+class RateBucket(models.Model):
+    """A token bucket shared by every worker: ``key`` names an account or a network (and the limit)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    tokens = models.FloatField(default=0)
+    updated_at = models.DateTimeField()
+    # The network said "slow down" (429 with Retry-After): nothing for this key before then.
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class NotificationKind(models.TextChoices):
+    FAILED = "failed", _("Publishing failed")
+    UNCONFIRMED = "unconfirmed", _("Publishing unconfirmed")
+    LATE = "late", _("Too late to publish")
+    MANUAL = "manual", _("Time to publish by hand")
+    NEEDS_REAUTH = "needs_reauth", _("Channel needs reconnecting")
+    TOKEN_EXPIRING = "token_expiring", _("Channel access expiring")
+
+
+class Notification(TimeStampedModel):
+    """An in-app alert for a workspace's team (owners and managers also get it by e-mail)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    title = models.CharField(max_length=300)
+    message = models.TextField(blank=True)
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    targets = models.ManyToManyField(Target, blank=True, related_name="notifications")
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["workspace", "read_at"], name="notification_ws_unread")]
+
+    def __str__(self) -> str:
+        return self.title

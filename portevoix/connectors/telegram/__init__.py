@@ -137,10 +137,14 @@ class Telegram(Connector):
                 "This chat is a private conversation, not a channel or a group: give the @username or the "
                 "id of a channel or group."
             )
-        member = _object(self._call("getChatMember", {"chat_id": chat_id, "user_id": bot_id}), "getChatMember")
+        member = _object(
+            self._call("getChatMember", {"chat_id": chat_id, "user_id": bot_id}), "getChatMember"
+        )
         status = member.get("status")
         if chat_type == "channel":
-            allowed = status == "creator" or (status == "administrator" and member.get("can_post_messages") is True)
+            allowed = status == "creator" or (
+                status == "administrator" and member.get("can_post_messages") is True
+            )
         else:
             allowed = status in {"creator", "administrator", "member"} or (
                 status == "restricted" and member.get("can_send_messages") is True
@@ -324,11 +328,13 @@ class Telegram(Connector):
     def _check(self, post: OutgoingPost) -> None:
         """Refuse, before sending anything, what the Bot API is documented to refuse."""
         if not post.text.strip() and not post.media and not post.link:
-            raise ContentRejected("Nothing to post: the text is empty and there is no photo or video.",
-                                  problems=("empty",))
+            raise ContentRejected(
+                "Nothing to post: the text is empty and there is no photo or video.", problems=("empty",)
+            )
         if len(post.media) > MEDIA_PER_ALBUM:
             raise ContentRejected(
-                f"Telegram albums hold at most {MEDIA_PER_ALBUM} photos and videos.", problems=("too_many_media",)
+                f"Telegram albums hold at most {MEDIA_PER_ALBUM} photos and videos.",
+                problems=("too_many_media",),
             )
         problems: list[str] = []
         for item in post.media:

@@ -86,7 +86,9 @@ def raise_for(error: ApiError, response: httpx.Response, scrub: Scrub) -> NoRetu
             f"{error.migrate_to_chat_id}.",
             detail=detail,
         )
-    if code == 403 or error.mentions("not enough rights", "need administrator rights", "chat_admin_required"):
+    if code == 403 or error.mentions(
+        "not enough rights", "need administrator rights", "have no rights", "chat_admin_required"
+    ):
         raise ReauthRequired(f"Telegram refused: the bot cannot post here. {ADMIN_HINT}", detail=detail)
     if error.mentions("chat not found"):
         raise ReauthRequired(
@@ -121,7 +123,8 @@ def raise_for(error: ApiError, response: httpx.Response, scrub: Scrub) -> NoRetu
             detail=detail,
             problems=("media",),
         )
-    raise ContentRejected(f"Telegram refused the request: {scrub(error.description)}", detail=detail)
+    reason = f": {scrub(error.description)}" if error.description else f" ({code})."
+    raise ContentRejected(f"Telegram refused the request{reason}", detail=detail)
 
 
 class Scrub:
@@ -129,7 +132,9 @@ class Scrub:
 
     def __init__(self, token: str) -> None:
         self.secrets = tuple(
-            sorted({part for part in (token, token.partition(":")[2]) if len(part) >= 8}, key=len, reverse=True)
+            sorted(
+                {part for part in (token, token.partition(":")[2]) if len(part) >= 8}, key=len, reverse=True
+            )
         )
 
     def __call__(self, text: str) -> str:

@@ -164,7 +164,7 @@ class VK(Connector):
         group_id = self._group_id()
         params: dict[str, str | int] = {"owner_id": -group_id, "count": LOOKUP_COUNT, "filter": "owner"}
         answer = _mapping(self._call("wall.get", params))
-        items = [item for item in answer.get("items", []) if isinstance(item, dict)]
+        items = _items(answer)
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
         earliest = (since - CLOCK_SKEW).timestamp()
@@ -259,8 +259,8 @@ class VK(Connector):
             )
         )
         comments = []
-        for item in answer.get("items", []):
-            if not isinstance(item, dict) or item.get("deleted") or as_int(item.get("id")) is None:
+        for item in _items(answer):
+            if item.get("deleted") or as_int(item.get("id")) is None:
                 continue
             comments.append(
                 Comment(
@@ -471,6 +471,11 @@ def _comparable(text: str) -> str:
     text = _VK_MENTION.sub(r"\1", text)
     text = _OUR_MENTION.sub(r"\1", text)
     return " ".join(text.split())
+
+
+def _items(answer: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = answer.get("items")
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _photo_count(item: Mapping[str, Any]) -> int:
