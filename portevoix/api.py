@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from ninja.throttling import AuthRateThrottle
 
+from portevoix.channels.api import router as channels_router
 from portevoix.core.api import PortevoixAPI
 from portevoix.workspaces.api import router as workspaces_router
 
@@ -29,3 +30,4 @@ api = PortevoixAPI(
 )
 
 api.add_router("/v1/", workspaces_router)
+api.add_router("/v1/", channels_router)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("portevoix.accounts.urls")),
     path("", include("portevoix.workspaces.urls")),
+    path("", include("portevoix.channels.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

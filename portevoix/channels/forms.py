@@ -86,9 +86,7 @@ class RenameForm(forms.Form):
 class ChoiceForm(forms.Form):
     """Which of the accounts found after signing in to connect."""
 
-    accounts = forms.MultipleChoiceField(
-        label=_("Accounts"), widget=forms.CheckboxSelectMultiple, choices=()
-    )
+    accounts = forms.MultipleChoiceField(label=_("Accounts"), widget=forms.CheckboxSelectMultiple, choices=())
 
     def __init__(self, *args: Any, labels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

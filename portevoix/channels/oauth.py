@@ -257,7 +257,9 @@ class StandardOAuth2Adapter(OAuthAdapter):
         check_callback_error(cls.label, query)
         code = query.get("code", "")
         if not code:
-            raise ReauthRequired(_("%(network)s answered without a code; start again.") % {"network": cls.label})
+            raise ReauthRequired(
+                _("%(network)s answered without a code; start again.") % {"network": cls.label}
+            )
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         if keep.get("code_verifier"):
             data["code_verifier"] = keep["code_verifier"]
@@ -304,9 +306,12 @@ def token_request(http: httpx.Client, url: str, data: Mapping[str, str], *, labe
     try:
         response = http.post(url, data=dict(data), headers={"Accept": "application/json"})
     except httpx.TimeoutException as error:
-        raise Transient(_("%(network)s did not answer in time.") % {"network": label}, detail=type(error).__name__)
+        raise Transient(
+            _("%(network)s did not answer in time.") % {"network": label}, detail=type(error).__name__
+        ) from None
     except httpx.HTTPError as error:
-        raise Transient(_("Could not reach %(network)s.") % {"network": label}, detail=type(error).__name__)
+        message = _("Could not reach %(network)s.") % {"network": label}
+        raise Transient(message, detail=type(error).__name__) from None
     if response.status_code == 429:
         raise RateLimited(_("%(network)s asks us to slow down.") % {"network": label})
     if response.status_code >= 500:
@@ -323,7 +328,10 @@ def token_request(http: httpx.Client, url: str, data: Mapping[str, str], *, labe
         if isinstance(body, dict):
             detail = f"{body.get('error', '')}: {body.get('error_description', '')}"[:300]
         raise ReauthRequired(
-            _("%(network)s refused the authorization (an expired or reused code, or a wrong app); connect again.")
+            _(
+                "%(network)s refused the authorization (an expired or reused code, or a wrong app); "
+                "connect again."
+            )
             % {"network": label},
             detail=detail,
         )
@@ -395,7 +403,8 @@ def begin(
     pending = {
         key: value
         for key, value in dict(request.session.get(FLOW_SESSION_KEY) or {}).items()
-        if (data := _unseal(value)) is not None and now - float(data.get("started", 0)) < FLOW_TTL.total_seconds()
+        if (data := _unseal(value)) is not None
+        and now - float(data.get("started", 0)) < FLOW_TTL.total_seconds()
     }
     flow = Flow(
         state=state,
@@ -422,8 +431,10 @@ def take(request: HttpRequest) -> Flow:
     if sealed is not None:
         request.session[FLOW_SESSION_KEY] = pending
     data = _unseal(sealed)
-    if not state or data is None or not secrets.compare_digest(
-        str(data.get("state", "")).encode(), state.encode("utf-8", "replace")
+    if (
+        not state
+        or data is None
+        or not secrets.compare_digest(str(data.get("state", "")).encode(), state.encode("utf-8", "replace"))
     ):
         raise FlowError(
             _(

@@ -12,6 +12,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints
 
 from portevoix.channels.models import ChannelStatus
+from portevoix.channels.selectors import channel_health
 from portevoix.channels.services import MAX_BASE_URL_LENGTH, MAX_FIELD_LENGTH, MAX_NAME_LENGTH
 from portevoix.core.api import InputSchema, Page, PageParams, no_nul
 
@@ -102,14 +103,10 @@ class ChannelOut(Schema):
 
     @staticmethod
     def resolve_needs_attention(obj: Any) -> bool:
-        from portevoix.channels.selectors import channel_health
-
         return channel_health(obj).needs_attention
 
     @staticmethod
     def resolve_attention(obj: Any) -> list[str]:
-        from portevoix.channels.selectors import channel_health
-
         return channel_health(obj).reasons
 
 

@@ -86,7 +86,9 @@ def channel_health(channel: Channel, *, now: datetime | None = None) -> Health:
     return Health(needs_attention=bool(reasons), reasons=reasons)
 
 
-def channel_list(*, by: Membership, status: str | None = None, network: str | None = None) -> QuerySet[Channel]:
+def channel_list(
+    *, by: Membership, status: str | None = None, network: str | None = None
+) -> QuerySet[Channel]:
     permissions.require(by, "channel.view")
     channels = Channel.objects.filter(workspace=by.workspace)
     if status:

@@ -23,14 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portevoix.channels import oauth, runtime, selectors
-from portevoix.channels.catalog import Network, is_url_field, network as find_network
+from portevoix.channels.catalog import Network, is_url_field
+from portevoix.channels.catalog import network as find_network
 from portevoix.channels.models import Channel, ChannelStatus
 from portevoix.channels.oauth import Grant
 from portevoix.connectors.errors import AuthExpired, ConnectorError, NotSupported, ReauthRequired
 from portevoix.connectors.types import AccountInfo, ChannelConfig, TokenSet
 from portevoix.core import http
 from portevoix.core.errors import NotFound, ValidationFailed
-from portevoix.core.vault import VaultError
 from portevoix.workspaces import audit, permissions
 from portevoix.workspaces.models import Membership
 
@@ -173,7 +173,9 @@ def _verify(net: Network, config: ChannelConfig) -> AccountInfo:
 
 
 def _manual_account(values: Mapping[str, str]) -> AccountInfo:
-    return AccountInfo(external_id=uuid.uuid4().hex, name=values.get("name", ""), url=values.get("url") or None)
+    return AccountInfo(
+        external_id=uuid.uuid4().hex, name=values.get("name", ""), url=values.get("url") or None
+    )
 
 
 def _account_fields(net: Network, info: AccountInfo) -> dict[str, Any]:
@@ -206,7 +208,10 @@ def channel_connect(
         return _connect_manual(by=by, net=net, fields=fields)
     if not net.fields:
         raise ValidationFailed(
-            _("%(network)s connects by signing in on the network: use Connect a channel in the web interface.")
+            _(
+                "%(network)s connects by signing in on the network: use Connect a channel in the web "
+                "interface."
+            )
             % {"network": net.label},
             fields={"network": [_("This network has no connect form.")]},
         )
@@ -334,7 +339,9 @@ def _store_new(
             )
     except IntegrityError:
         # Someone connected the same account at the same moment.
-        existing = Channel.objects.filter(workspace=by.workspace, network=net.key, external_id=external_id).first()
+        existing = Channel.objects.filter(
+            workspace=by.workspace, network=net.key, external_id=external_id
+        ).first()
         if existing is None:
             raise
         raise _duplicate(existing) from None
@@ -406,11 +413,11 @@ def channel_test(*, by: Membership, channel: Channel) -> CheckResult:
     if channel.status == ChannelStatus.DISCONNECTED:
         raise ValidationFailed(_("This channel is disconnected: reconnect it first."))
     result, info, status = _check(channel)
-    if status == ChannelStatus.NEEDS_REAUTH and selectors.can_refresh(channel.network):
-        # An expired access token may only need renewing; a revoked one fails again below.
-        if channel_refresh(channel=channel, force=True):
-            channel.refresh_from_db()
-            result, info, status = _check(channel)
+    # An expired access token may only need renewing; a revoked one fails again below.
+    renewable = status == ChannelStatus.NEEDS_REAUTH and selectors.can_refresh(channel.network)
+    if renewable and channel_refresh(channel=channel, force=True):
+        channel.refresh_from_db()
+        result, info, status = _check(channel)
     with transaction.atomic():
         _save_check(channel, result, info, status)
         audit.record(
@@ -485,7 +492,10 @@ def channel_reconnect(
     values = clean_fields(net, fields)
     address = clean_base_url(net, base_url or channel.base_url)
     config = ChannelConfig(
-        external_id=channel.external_id, credentials=values, base_url=address, options=_non_secret(net, values)
+        external_id=channel.external_id,
+        credentials=values,
+        base_url=address,
+        options=_non_secret(net, values),
     )
     info = _verify(net, config)
     return _store_again(
@@ -609,7 +619,9 @@ def channel_refresh_claim(*, channel_id: int, now: datetime | None = None, force
         credentials__isnull=False,
     ).filter(Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lte=now))
     if not force:
-        candidates = candidates.filter(token_expires_at__isnull=False, token_expires_at__lte=now + REFRESH_AHEAD)
+        candidates = candidates.filter(
+            token_expires_at__isnull=False, token_expires_at__lte=now + REFRESH_AHEAD
+        )
     taken = candidates.update(refresh_claim=claim, refresh_claimed_until=now + REFRESH_LEASE)
     return claim if taken else None
 

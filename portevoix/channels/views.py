@@ -232,9 +232,16 @@ def _start(
     channel: Channel | None = None,
 ) -> HttpResponse:
     slug = _membership(request).workspace.slug
-    back = redirect("channels:reconnect", slug, channel.pk) if channel else redirect("channels:connect", slug, net.key)
+    back = (
+        redirect("channels:reconnect", slug, channel.pk)
+        if channel
+        else redirect("channels:connect", slug, net.key)
+    )
     if not adapter.configured():
-        messages.error(request, _("Signing in with %(network)s is not set up on this server yet.") % {"network": net.label})
+        messages.error(
+            request,
+            _("Signing in with %(network)s is not set up on this server yet.") % {"network": net.label},
+        )
         return redirect("channels:connect", slug, net.key)
     try:
         with http.client() as client:
@@ -300,7 +307,9 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     if channel is not None:
         return _reconnect_with(request, channel, grants, back)
     if not grants:
-        messages.error(request, _("%(network)s gave no account that can be connected.") % {"network": net.label})
+        messages.error(
+            request, _("%(network)s gave no account that can be connected.") % {"network": net.label}
+        )
         return back
     if len(grants) == 1:
         try:
@@ -323,7 +332,10 @@ def _reconnect_with(
     if not matching:
         messages.error(
             request,
-            _("The account you signed in with cannot act for “%(name)s”. Sign in with the account that manages it.")
+            _(
+                "The account you signed in with cannot act for “%(name)s”. Sign in with the account "
+                "that manages it."
+            )
             % {"name": channel.name},
         )
         return back
@@ -352,7 +364,9 @@ def oauth_choose(request: HttpRequest, network: str) -> HttpResponse:
         connected, failed = [], []
         for index in form.indexes():
             try:
-                channel = services.channel_connect_oauth(by=membership, network=net.key, grant=choice.grants[index])
+                channel = services.channel_connect_oauth(
+                    by=membership, network=net.key, grant=choice.grants[index]
+                )
             except ValidationFailed as error:
                 failed.append(f"{labels[index]}: {error.message}")
             else:
@@ -381,9 +395,7 @@ def channel_reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     form = None
     if net.fields:
         initial = {name: value for name, value in (channel.options or {}).items() if isinstance(value, str)}
-        form = ConnectForm(
-            request.POST or None, network=net, base_url=channel.base_url, initial=initial
-        )
+        form = ConnectForm(request.POST or None, network=net, base_url=channel.base_url, initial=initial)
     if request.method == "POST":
         if form is None:
             raise Http404("This network has no connect form.")

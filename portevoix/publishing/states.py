@@ -40,6 +40,7 @@ class Event(StrEnum):
     DEFER = "defer"  # a temporary problem: try again later
     FAIL = "fail"
     LOSE_TRACK = "lose_track"  # the outcome cannot be established: a person must look
+    HAND_OVER = "hand_over"  # no publishing API: at its time, a person publishes it by hand
     CANCEL = "cancel"
     RETRY = "retry"  # a person asks for another try
     MARK_PUBLISHED = "mark_published"  # a person found it on the network (or published it by hand)
@@ -71,6 +72,7 @@ EVENTS: dict[Event, tuple[frozenset[TargetState], TargetState]] = {
     Event.DEFER: (frozenset({S.PUBLISHING}), S.RETRY_WAIT),
     Event.FAIL: (frozenset({S.PUBLISHING, S.PENDING_REMOTE}), S.FAILED),
     Event.LOSE_TRACK: (frozenset({S.PUBLISHING, S.PENDING_REMOTE}), S.UNCONFIRMED),
+    Event.HAND_OVER: (frozenset({S.PUBLISHING}), S.UNCONFIRMED),
     Event.CANCEL: (PRE_PUBLISH, S.CANCELLED),
     Event.RETRY: (frozenset({S.FAILED, S.UNCONFIRMED}), S.SCHEDULED),
     Event.MARK_PUBLISHED: (frozenset({S.UNCONFIRMED, S.FAILED}), S.PUBLISHED),

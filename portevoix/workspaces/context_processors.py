@@ -13,6 +13,7 @@ from portevoix.workspaces import permissions, selectors
 # (url name, label, permission). A section appears here only once it exists.
 SECTIONS = [
     ("workspaces:dashboard", _("Overview"), "workspace.view"),
+    ("channels:list", _("Channels"), "channel.view"),
     ("workspaces:members", _("Team"), "member.view"),
     ("workspaces:audit", _("Audit log"), "audit.view"),
     ("workspaces:tokens", _("API tokens"), "token.manage"),

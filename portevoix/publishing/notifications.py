@@ -1,0 +1,226 @@
+"""Alerts for the team: an in-app notification, and an e-mail to the workspace's owners and managers.
+
+The engine collects what went wrong while it finishes a batch (``Alerts.add``) and writes one
+notification per workspace, kind and channel (``Alerts.flush``, inside its transaction): a network that
+refuses fifty posts at once makes one alert listing them, not fifty. E-mails go after the commit, in each
+recipient's language, at most one per workspace, kind and channel every ``email_cooldown`` (the in-app
+list always has every alert). A failing mail server is logged and never undoes a publication.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from portevoix.channels.models import Channel
+from portevoix.publishing.conf import Config
+from portevoix.publishing.models import Notification, NotificationKind, Target
+from portevoix.workspaces.emails import absolute_url
+from portevoix.workspaces.models import Membership, Workspace
+from portevoix.workspaces.roles import LEADS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Item:
+    target_id: int
+    post: str
+    channel: str
+    message: str
+
+
+@dataclass
+class _Group:
+    workspace: Workspace
+    kind: str
+    channel: Channel | None
+    items: list[Item] = field(default_factory=list)
+
+
+def _post_label(target: Target) -> str:
+    return str(target.post)[:80]
+
+
+class Alerts:
+    """Collects the alerts of one batch; ``flush`` writes them (call it inside the batch's transaction)."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[int, str, int | None], _Group] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._groups)
+
+    def add(self, target: Target, kind: str, message: str) -> None:
+        key = (target.workspace_id, kind, target.channel_id)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = _Group(workspace=target.workspace, kind=kind, channel=target.channel)
+        group.items.append(
+            Item(target_id=target.pk, post=_post_label(target), channel=target.channel.name, message=message)
+        )
+
+    def flush(self, *, now: datetime | None = None) -> list[Notification]:
+        now = now or timezone.now()
+        created = [
+            notify(
+                workspace=group.workspace,
+                kind=group.kind,
+                channel=group.channel,
+                items=group.items,
+                now=now,
+            )
+            for group in self._groups.values()
+        ]
+        self._groups.clear()
+        return created
+
+
+def describe(kind: str, items: list[Item], channel: Channel | None) -> tuple[str, str]:
+    """Title and message of an alert, in the active language."""
+    count = len(items)
+    name = channel.name if channel is not None else ""
+    titles = {
+        NotificationKind.FAILED: ngettext(
+            "A post could not be published on %(channel)s",
+            "%(count)d posts could not be published on %(channel)s",
+            count,
+        ),
+        NotificationKind.UNCONFIRMED: ngettext(
+            "Check %(channel)s: a post may or may not have been published",
+            "Check %(channel)s: %(count)d posts may or may not have been published",
+            count,
+        ),
+        NotificationKind.LATE: ngettext(
+            "A post was not published on %(channel)s: too late",
+            "%(count)d posts were not published on %(channel)s: too late",
+            count,
+        ),
+        NotificationKind.MANUAL: ngettext(
+            "Time to publish a post on %(channel)s by hand",
+            "Time to publish %(count)d posts on %(channel)s by hand",
+            count,
+        ),
+        NotificationKind.NEEDS_REAUTH: _("Reconnect %(channel)s"),
+        NotificationKind.TOKEN_EXPIRING: _("The access to %(channel)s expires soon"),
+    }
+    advice = {
+        NotificationKind.FAILED: _("Open the post to see why, fix what is needed, then retry it."),
+        NotificationKind.UNCONFIRMED: _(
+            "Portevoix could not find out whether the network received the post, so it did not send it "
+            "again. Look at the channel: if the post is there, mark it as published with its address; if "
+            "not, mark it as not published and retry it."
+        ),
+        NotificationKind.LATE: _(
+            "Portevoix could not send it in time, and a post this late is not sent without a person "
+            "deciding. Retry it to publish it now, or reschedule it."
+        ),
+        NotificationKind.MANUAL: _(
+            "This network has no publishing API: copy the text and media, publish them there, then mark "
+            "the post as published with its address."
+        ),
+        NotificationKind.NEEDS_REAUTH: _(
+            "The network refused the channel's access. Reconnect the channel, then retry the posts."
+        ),
+        NotificationKind.TOKEN_EXPIRING: _("Reconnect the channel before its access expires."),
+    }
+    title = str(titles.get(kind, _("Publishing needs attention"))) % {"channel": name, "count": count}
+    lines = [str(advice.get(kind, ""))] if kind in advice else []
+    for item in items[:20]:
+        lines.append(f"- {item.post}: {item.message}" if item.message else f"- {item.post}")
+    if count > 20:
+        lines.append(_("…and %(count)d more.") % {"count": count - 20})
+    return title[:300], "\n".join(line for line in lines if line)
+
+
+def notify(
+    *,
+    workspace: Workspace,
+    kind: str,
+    items: list[Item],
+    channel: Channel | None = None,
+    now: datetime | None = None,
+) -> Notification:
+    """Write one alert (in the workspace's language) and send its e-mail after the commit."""
+    now = now or timezone.now()
+    with translation.override(workspace.language):
+        title, message = describe(kind, items, channel)
+    config = Config.load()
+    recent = Notification.objects.filter(
+        workspace=workspace,
+        kind=kind,
+        channel=channel,
+        emailed_at__gte=now - config.email_cooldown,
+    ).exists()
+    notification = Notification.objects.create(
+        workspace=workspace,
+        kind=kind,
+        title=title,
+        message=message,
+        channel=channel,
+        emailed_at=None if recent else now,
+    )
+    target_ids = [item.target_id for item in items]
+    if target_ids:
+        notification.targets.add(*target_ids)
+    if not recent:
+        notification_id = notification.pk
+        transaction.on_commit(lambda: send_alert_email(notification_id, items, channel), robust=True)
+    return notification
+
+
+def notify_token_expiring(*, channel: Channel, now: datetime | None = None) -> Notification:
+    """For the channels app: tell the team that a channel's access expires soon."""
+    return notify(workspace=channel.workspace, kind=NotificationKind.TOKEN_EXPIRING, items=[], channel=channel)
+
+
+def recipients(workspace: Workspace) -> QuerySet[Membership]:
+    return Membership.objects.filter(workspace=workspace, role__in=[str(role) for role in LEADS]).select_related(
+        "user"
+    )
+
+
+def send_alert_email(notification_id: int, items: list[Item], channel: Channel | None) -> int:
+    """Send an alert to the workspace's owners and managers, each in their own language."""
+    notification = Notification.objects.select_related("workspace").filter(pk=notification_id).first()
+    if notification is None:
+        return 0
+    workspace = notification.workspace
+    url = absolute_url(reverse("workspaces:dashboard", args=[workspace.slug]))
+    sent = 0
+    for membership in recipients(workspace):
+        user = membership.user
+        if not user.is_active or not user.email:
+            continue
+        with translation.override(getattr(user, "language", "") or workspace.language):
+            title, message = describe(notification.kind, items, channel)
+            body = render_to_string(
+                "publishing/email/alert.txt",
+                {"workspace": workspace, "title": title, "message": message, "url": url},
+            )
+            subject = _("[%(workspace)s] %(title)s") % {"workspace": workspace.name, "title": title}
+        try:
+            send_mail(subject[:200], body, None, [user.email])
+        except Exception:
+            logger.exception("Could not e-mail alert %s to a member of workspace %s", notification_id, workspace.pk)
+            continue
+        sent += 1
+    return sent
+
+
+def group_by_kind(alerts: list[tuple[Target, str, str]]) -> dict[str, list[Target]]:
+    grouped: dict[str, list[Target]] = defaultdict(list)
+    for target, kind, _message in alerts:
+        grouped[kind].append(target)
+    return grouped

@@ -1,0 +1,104 @@
+"""Where the engine meets the channels app and the media store: the one module to swap in tests.
+
+- ``connector_for(channel)``: the channel's connector with its decrypted credentials and a guarded HTTP
+  client (channels/runtime.py); a connector error (disconnected channel, unreadable credentials, network
+  not installed) comes out as the connectors' typed error.
+- ``refresh(channel)``: single-flight token renewal (channels/services.py ``channel_refresh``).
+- ``report_channel_error(channel, error)``: a revoked or expired authorisation marks the channel for
+  reconnection.
+- ``media_items(post)``: the post's attachments as the connectors' ``MediaItem`` (a local file path).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from portevoix.channels import runtime as channel_runtime
+from portevoix.channels import selectors as channel_selectors
+from portevoix.channels import services as channel_services
+from portevoix.channels.models import Channel
+from portevoix.connectors.base import Connector
+from portevoix.connectors.errors import ConnectorError
+from portevoix.connectors.types import MediaItem
+from portevoix.content.models import Post
+
+logger = logging.getLogger(__name__)
+
+
+def connector_class(network: str) -> type[Connector] | None:
+    return channel_runtime.connector_class(network)
+
+
+def connector_for(channel: Channel) -> Connector:
+    """Raises ``ReauthRequired`` or ``NotSupported`` (connectors/errors.py) when it cannot be built."""
+    return channel_runtime.connector_for(channel)
+
+
+def close(connector: Connector) -> None:
+    try:
+        connector.http.close()
+    except Exception:  # closing must never hide the outcome of a publication
+        logger.debug("Closing a connector's HTTP client failed", exc_info=True)
+
+
+def can_refresh(channel: Channel) -> bool:
+    return channel_selectors.can_refresh(channel.network)
+
+
+def refresh(channel: Channel) -> bool:
+    """Renew the channel's tokens now; True when new tokens were stored. Single-flight across workers:
+    False at once when another worker holds the refresh."""
+    return channel_services.channel_refresh(channel=channel, force=True)
+
+
+def report_channel_error(channel: Channel, error: ConnectorError) -> None:
+    channel_services.channel_report_error(channel=channel, error=error)
+
+
+def scrub(text: str, connector: Connector | None) -> str:
+    """Mask the channel's credentials in a text that came from a connector (belt and braces)."""
+    if connector is None:
+        return text
+    return channel_runtime.scrub(text, connector.channel.credentials)
+
+
+def media_items(post: Post) -> tuple[MediaItem, ...]:
+    items = []
+    # ``all()``: a caller may have prefetched "attachments__asset" for a whole batch.
+    for attachment in sorted(post.attachments.all(), key=lambda item: (item.position, item.pk)):
+        asset = attachment.asset
+        items.append(
+            MediaItem(
+                kind=asset.kind,
+                path=_local_path(asset.file, asset.sha256, asset.extension),
+                content_type=asset.content_type,
+                size=asset.size,
+                filename=asset.original_name or f"{asset.sha256[:12]}.{asset.extension}",
+                width=asset.width,
+                height=asset.height,
+                duration_seconds=asset.duration_seconds,
+                alt_text=asset.alt_text,
+            )
+        )
+    return tuple(items)
+
+
+def _local_path(file: object, sha256: str, extension: str) -> Path:
+    """The file on local disk; a copy in the data directory when the storage is remote (S3)."""
+    try:
+        return Path(file.path)  # type: ignore[attr-defined]
+    except NotImplementedError:
+        pass
+    cache = Path(settings.DATA_DIR) / "cache" / "publishing-media"
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"{sha256}.{extension}"
+    if not path.exists():
+        with tempfile.NamedTemporaryFile(dir=cache, delete=False) as out, file.open("rb") as source:  # type: ignore[attr-defined]
+            shutil.copyfileobj(source, out)
+        Path(out.name).replace(path)
+    return path
