@@ -120,6 +120,10 @@ class OAuthAdapter:
         """False when the operator still has to register Portevoix's app with the network."""
         return True
 
+    def normalize_base_url(self, value: str) -> str:
+        """The server address from what the person typed (``needs_base_url``); ValueError when unusable."""
+        return value.strip()
+
     def setup_help(self, *, redirect_uri: str) -> str:
         """How the operator registers the app (shown instead of the button when not configured)."""
         return ""

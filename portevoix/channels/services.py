@@ -42,6 +42,9 @@ MAX_BASE_URL_LENGTH = 300
 REFRESH_AHEAD = timedelta(hours=24)  # renew tokens that expire within this
 REFRESH_LEASE = timedelta(minutes=5)  # an abandoned refresh claim lapses after this
 CHECK_EVERY = timedelta(hours=20)  # the daily check skips channels tested more recently
+# A connector that needs to be told which account before verify() (a Telegram chat, say) declares a field
+# with this name; its value becomes ChannelConfig.external_id (verify() then gives the canonical id).
+EXTERNAL_ID_FIELD = "external_id"
 
 
 # --- Input ----------------------------------------------------------------------------------------
@@ -218,7 +221,10 @@ def channel_connect(
     values = clean_fields(net, fields)
     address = clean_base_url(net, base_url)
     config = ChannelConfig(
-        external_id="", credentials=values, base_url=address, options=_non_secret(net, values)
+        external_id=values.get(EXTERNAL_ID_FIELD, ""),
+        credentials=values,
+        base_url=address,
+        options=_non_secret(net, values),
     )
     info = _verify(net, config)
     return _store_new(

@@ -208,7 +208,10 @@ def oauth_start(request: HttpRequest, network: str) -> HttpResponse:
         problem = None
         if server_form.is_valid():
             try:
-                base_url = services.clean_base_url(net, server_form.cleaned_data["base_url"])
+                typed = adapter.normalize_base_url(server_form.cleaned_data["base_url"])
+                base_url = services.clean_base_url(net, typed)
+            except ValueError as error:
+                problem = ValidationFailed(str(error), fields={"base_url": [str(error)]})
             except ValidationFailed as error:
                 problem = error
         if problem is not None or not server_form.is_valid():

@@ -19,6 +19,7 @@ cannot duplicate the post: when ``createRecord`` fails, the connector reads that
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -99,7 +100,10 @@ class Bluesky(Connector):
         image_max_bytes=IMAGE_MAX_BYTES,
         # docs.bsky.app/docs/advanced-guides/rate-limits: 5,000 points an hour and 35,000 a day per
         # account, a created record costing 3 points.
-        rate_limits=(RateLimit(requests=1666, per_seconds=3600), RateLimit(requests=11666, per_seconds=86400)),
+        rate_limits=(
+            RateLimit(requests=1666, per_seconds=3600),
+            RateLimit(requests=11666, per_seconds=86400),
+        ),
     )
     auth = Auth(
         kind=AuthKind.APP_PASSWORD,
@@ -227,7 +231,7 @@ class Bluesky(Connector):
                 renewed = True
 
     def classify_response(self, response: httpx.Response) -> None:
-        """XRPC errors: ``{"error": "<name>", "message": "..."}`` with the HTTP status (atproto.com/specs/xrpc)."""
+        """XRPC errors: ``{"error": "<name>", "message": "..."}`` and the HTTP status (atproto.com/specs/xrpc)."""
         status = response.status_code
         if status < 400:
             return
@@ -330,7 +334,8 @@ class Bluesky(Connector):
                 title=post.options.get("link_title", "") or (urlsplit(post.link).hostname or post.link),
                 description=post.options.get("link_description", ""),
             )
-        created_at = datetime.now(UTC)
+        now = datetime.now(UTC)
+        created_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # createdAt has milliseconds
         record = records.post_record(
             text=post.text,
             created_at=created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -341,7 +346,7 @@ class Bluesky(Connector):
         body = {"repo": session.did, "collection": POST_COLLECTION, "rkey": rkey, "record": record}
         try:
             response = self._call("POST", "com.atproto.repo.createRecord", json=body, writes=True)
-        except (ContentRejected, Transient) as error:
+        except (ContentRejected, Transient):
             # A record already under this key (a resend after a timeout) fails here: it is published.
             existing = self._lookup(rkey)
             if existing is None:
@@ -568,10 +573,8 @@ def rate_limit_reset(response: httpx.Response) -> float | None:
     now = time.time()
     date = response.headers.get("Date")
     if date:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             now = parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError):
-            pass
     return max(0.0, reset_at - now)
 
 

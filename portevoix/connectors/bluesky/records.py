@@ -25,7 +25,9 @@ TID_PATTERN = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{
 # TIDs every client makes (they start with "3").
 _TID_EPOCH_MICROS = 1_420_070_400_000_000
 _TID_SPAN_BITS = 48
-_AT_URI = re.compile(r"at://(?P<repo>[^/?#\s]+)/(?P<collection>[a-zA-Z0-9.-]+)/(?P<rkey>[A-Za-z0-9._:~-]{1,512})")
+_AT_URI = re.compile(
+    r"at://(?P<repo>[^/?#\s]+)/(?P<collection>[a-zA-Z0-9.-]+)/(?P<rkey>[A-Za-z0-9._:~-]{1,512})"
+)
 
 
 def tid_encode(value: int) -> str:

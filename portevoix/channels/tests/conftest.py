@@ -1,0 +1,29 @@
+"""Fixtures for the channels tests: the fake networks, a workspace team, clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from portevoix.channels.tests.fakes import registered_fakes
+from portevoix.core import vault
+
+
+@pytest.fixture(autouse=True)
+def fake_networks(settings) -> Iterator[None]:
+    settings.PORTEVOIX_FAKEOAUTH_CLIENT_ID = "fake-client-id"
+    settings.PORTEVOIX_FAKEOAUTH_CLIENT_SECRET = "fake-client-secret-9c1"
+    settings.PORTEVOIX_BASE_URL = "https://portevoix.example"
+    with registered_fakes():
+        yield
+
+
+@pytest.fixture
+def other_vault_key(monkeypatch) -> Iterator[None]:
+    """From now on the vault holds only a new key: what was encrypted before cannot be read."""
+    monkeypatch.setenv(vault.ENV_VAR, vault.generate_key())
+    vault.reset_cache()
+    yield
+    monkeypatch.delenv(vault.ENV_VAR)
+    vault.reset_cache()
