@@ -65,7 +65,10 @@ def take(requests: Sequence[Sequence[Bucket]], now: datetime) -> list[float]:
         return [0.0 for _request in requests]
     specs = {bucket.key: bucket for request in requests for bucket in request}
     with transaction.atomic():
-        rows = {row.key: row for row in RateBucket.objects.select_for_update().filter(key__in=keys).order_by("key")}
+        rows = {
+            row.key: row
+            for row in RateBucket.objects.select_for_update().filter(key__in=keys).order_by("key")
+        }
         missing = [key for key in keys if key not in rows and specs[key].capacity is not None]
         if missing:
             RateBucket.objects.bulk_create(
@@ -125,8 +128,6 @@ def blocked_until(key: str, now: datetime) -> datetime | None:
 def prune(now: datetime, *, older_than: timedelta = timedelta(days=1)) -> int:
     """Drop buckets nobody used for a day (a full bucket and a missing one behave the same)."""
     deleted, _rows = (
-        RateBucket.objects.filter(updated_at__lt=now - older_than)
-        .exclude(blocked_until__gt=now)
-        .delete()
+        RateBucket.objects.filter(updated_at__lt=now - older_than).exclude(blocked_until__gt=now).delete()
     )
     return deleted

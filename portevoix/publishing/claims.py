@@ -74,7 +74,8 @@ def claim_due(
     )
     condition_params = [dt(now + prefetch), dt(now), dt(now), dt(now)]
     sql = (
-        f"UPDATE {table} SET"
+        # Table name and states are ours; every value is a parameter.
+        f"UPDATE {table} SET"  # noqa: S608
         f" state = CASE WHEN state = '{TargetState.PENDING_REMOTE.value}' THEN state"
         f"              ELSE '{TargetState.PUBLISHING.value}' END,"
         " lease_owner = %s, lease_expires_at = %s, fence = fence + 1, updated_at = %s"

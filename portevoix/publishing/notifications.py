@@ -182,13 +182,15 @@ def notify(
 
 def notify_token_expiring(*, channel: Channel, now: datetime | None = None) -> Notification:
     """For the channels app: tell the team that a channel's access expires soon."""
-    return notify(workspace=channel.workspace, kind=NotificationKind.TOKEN_EXPIRING, items=[], channel=channel)
+    return notify(
+        workspace=channel.workspace, kind=NotificationKind.TOKEN_EXPIRING, items=[], channel=channel
+    )
 
 
 def recipients(workspace: Workspace) -> QuerySet[Membership]:
-    return Membership.objects.filter(workspace=workspace, role__in=[str(role) for role in LEADS]).select_related(
-        "user"
-    )
+    return Membership.objects.filter(
+        workspace=workspace, role__in=[str(role) for role in LEADS]
+    ).select_related("user")
 
 
 def send_alert_email(notification_id: int, items: list[Item], channel: Channel | None) -> int:
@@ -213,7 +215,9 @@ def send_alert_email(notification_id: int, items: list[Item], channel: Channel |
         try:
             send_mail(subject[:200], body, None, [user.email])
         except Exception:
-            logger.exception("Could not e-mail alert %s to a member of workspace %s", notification_id, workspace.pk)
+            logger.exception(
+                "Could not e-mail alert %s to a member of workspace %s", notification_id, workspace.pk
+            )
             continue
         sent += 1
     return sent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -20,10 +20,13 @@ def fake_networks(settings) -> Iterator[None]:
 
 
 @pytest.fixture
-def other_vault_key(monkeypatch) -> Iterator[None]:
-    """From now on the vault holds only a new key: what was encrypted before cannot be read."""
-    monkeypatch.setenv(vault.ENV_VAR, vault.generate_key())
-    vault.reset_cache()
-    yield
-    monkeypatch.delenv(vault.ENV_VAR)
+def lose_vault_key(monkeypatch) -> Iterator[Callable[[], None]]:
+    """Call it to configure a new vault key only: what was encrypted before can no longer be read."""
+
+    def lose() -> None:
+        monkeypatch.setenv(vault.ENV_VAR, vault.generate_key())
+        vault.reset_cache()
+
+    yield lose
+    monkeypatch.undo()
     vault.reset_cache()

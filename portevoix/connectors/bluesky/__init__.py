@@ -155,6 +155,9 @@ class Bluesky(Connector):
             session = self._login()
         return session.token_set()
 
+    def _ensure_session(self) -> Session:
+        return self._session if self._session is not None else self._login()
+
     def _login(self) -> Session:
         identifier = self.channel.credentials.get("identifier", "").strip()
         password = self.channel.credentials.get("app_password", "")
@@ -220,7 +223,7 @@ class Bluesky(Connector):
         made again: the PDS refused it before doing anything, so this repeats nothing."""
         renewed = False
         while True:
-            session = self._session if self._session is not None else self._login()
+            session = self._ensure_session()
             sent = {**(headers or {}), "Authorization": f"Bearer {session.access_jwt}"}
             try:
                 return self._send(method, nsid, headers=sent, writes=writes, classify=classify, **kwargs)
@@ -231,7 +234,7 @@ class Bluesky(Connector):
                 renewed = True
 
     def classify_response(self, response: httpx.Response) -> None:
-        """XRPC errors: ``{"error": "<name>", "message": "..."}`` and the HTTP status (atproto.com/specs/xrpc)."""
+        """XRPC errors: the HTTP status and ``{"error": "<name>", "message": "..."}`` (specs/xrpc)."""
         status = response.status_code
         if status < 400:
             return
@@ -322,7 +325,7 @@ class Bluesky(Connector):
 
     def publish(self, post: OutgoingPost) -> Published:
         langs = self._check(post)
-        session = self._session if self._session is not None else self._login()
+        session = self._ensure_session()
         rkey = rkey_for(post.idempotency_key)
         facets = records.facets_for(post.text, self._resolve_handle)
         embed: dict[str, Any] | None = None
@@ -374,7 +377,7 @@ class Bluesky(Connector):
         uri = parse_at_uri(remote_id)
         if uri is None or uri.collection != POST_COLLECTION:
             raise ContentRejected(f"{remote_id!r} is not the AT-URI of a Bluesky post.")
-        session = self._session if self._session is not None else self._login()
+        session = self._ensure_session()
         # deleteRecord succeeds for a record that is already gone: deleting twice is harmless.
         self._call(
             "POST",
@@ -409,7 +412,7 @@ class Bluesky(Connector):
         return metrics
 
     def fetch_followers(self) -> int | None:
-        session = self._session if self._session is not None else self._login()
+        session = self._ensure_session()
         return _count(self._profile(session.did).get("followersCount"))
 
     # --- Helpers ---------------------------------------------------------------------------------
@@ -500,7 +503,7 @@ class Bluesky(Connector):
 
     def _get_post(self, rkey: str) -> Published | None:
         """The post under ``rkey`` in the account's repository, or None when there is none."""
-        session = self._session if self._session is not None else self._login()
+        session = self._ensure_session()
 
         def missing_is_fine(response: httpx.Response) -> None:
             if response.status_code == 400 and xrpc_error(response)[0] == "RecordNotFound":

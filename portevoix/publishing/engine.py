@@ -1,0 +1,757 @@
+"""Executing claimed targets: prepare, begin (attempt rows), call the network, finish (outcomes).
+
+The four steps are separate so that one worker can run many targets at once (publishing/dispatch.py):
+the database steps (``prepare``, ``begin``, ``finish``) run in the worker's coordinating thread, in one
+transaction per batch, and only ``call`` (pure network, no database) runs in a thread pool.
+``execute(target_id, fence, worker_id)`` runs one target through them in the calling thread.
+
+Guarantees, step by step:
+- every write to a target is ``UPDATE ... WHERE id = %s AND fence = %s AND state = %s``: a worker whose
+  lease was taken over writes nothing to it (its attempt row still records what it saw, for history and
+  so that the new owner can adopt a remote id instead of sending again);
+- ``begin`` commits the attempt row (outcome "started") before the network call;
+- a claimed target that has a "started" attempt from an earlier fence was interrupted: the attempt is
+  marked abandoned and the target is looked up on the network (``find_published``) before anything is
+  sent again; a lookup that cannot tell makes it ``unconfirmed`` (a person decides), never a resend;
+- a timeout or any ambiguous answer (``OutcomeUnknown``, an unexpected exception) is reconciled the same
+  way, after ``reconcile_delay`` so that the network has finished with the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portevoix.channels.models import Channel, ChannelStatus
+from portevoix.connectors.base import Connector
+from portevoix.connectors.errors import (
+    AuthExpired,
+    ConnectorError,
+    ContentRejected,
+    NotSupported,
+    OutcomeUnknown,
+    RateLimited,
+    ReauthRequired,
+    Transient,
+)
+from portevoix.connectors.types import Capability, OutgoingPost, Published
+from portevoix.content.models import Post
+from portevoix.publishing import backoff, buckets, runtime, states
+from portevoix.publishing.claims import Claim
+from portevoix.publishing.conf import Config
+from portevoix.publishing.messages import Code, code_for, describe
+from portevoix.publishing.models import Attempt, AttemptOutcome, NotificationKind, Target, TargetState
+from portevoix.publishing.notifications import Alerts
+from portevoix.publishing.states import Event
+
+logger = logging.getLogger(__name__)
+
+REFRESH_WAIT = timedelta(seconds=5)  # another worker is renewing the channel's access: try again soon
+
+
+class Mode(StrEnum):
+    PUBLISH = "publish"
+    LOOKUP = "lookup"  # reconciliation: did an earlier attempt reach the network?
+    CHECK = "check"  # a post the network is still processing
+    REFRESH = "refresh"  # renew the channel's access, then resume
+    MANUAL = "manual"  # no publishing API: hand over to a person at the post's time
+
+
+@dataclass(eq=False)
+class Job:
+    """One claimed target on its way through the steps (mutable; owned by one worker)."""
+
+    target: Target
+    fence: int
+    mode: Mode
+    due: datetime  # when the network call may start
+    state: str  # the state we hold it in (publishing or pending_remote)
+    connector: Connector | None = None
+    buckets: list[buckets.Bucket] = field(default_factory=list)
+    attempt_count: int = 0
+    attempt_id: int | None = None
+    outgoing: OutgoingPost | None = None
+    resume: Mode | None = None  # after a refresh
+    since: datetime | None = None  # for lookups and checks: the first attempt's start
+
+    @property
+    def target_id(self) -> int:
+        return self.target.pk
+
+
+@dataclass(eq=False)
+class Result:
+    job: Job
+    value: Any = None  # Published | None for publish/lookup/check; bool for refresh
+    error: BaseException | None = None
+
+
+Now = Callable[[], datetime]
+
+
+class Engine:
+    def __init__(self, worker_id: str, *, config: Config | None = None, now: Now = timezone.now) -> None:
+        self.worker_id = worker_id[:100]
+        self.config = config or Config.load()
+        self.policy = backoff.Policy.from_settings()
+        self.now = now
+        self._connectors: dict[int, Connector] = {}
+
+    def close(self) -> None:
+        for connector in self._connectors.values():
+            runtime.close(connector)
+        self._connectors.clear()
+
+    # --- Writes guarded by the fence ----------------------------------------------------------------
+
+    def _write(self, job: Job, event: Event, **fields: Any) -> bool:
+        """Move the target through ``event`` if we still hold it. False (and a log line) when our fence
+        is stale: another worker owns the target now and this write is dropped."""
+        new_state = states.apply(job.state, event)
+        fields.setdefault("updated_at", self.now())
+        if new_state != TargetState.PUBLISHING:
+            fields.setdefault("lease_owner", "")
+            fields.setdefault("lease_expires_at", None)
+        updated = Target.objects.filter(pk=job.target_id, fence=job.fence, state=job.state).update(
+            state=new_state, **fields
+        )
+        if not updated:
+            logger.warning(
+                "Target %s: fence %s is stale (taken over by another worker); result not written.",
+                job.target_id,
+                job.fence,
+            )
+            return False
+        job.state = new_state
+        for name, value in fields.items():
+            setattr(job.target, name, value)
+        job.target.state = new_state
+        return True
+
+    def _touch(self, job: Job, **fields: Any) -> bool:
+        """Change fields of a target we hold without changing its state."""
+        updated = Target.objects.filter(pk=job.target_id, fence=job.fence, state=job.state).update(**fields)
+        for name, value in fields.items():
+            setattr(job.target, name, value)
+        return bool(updated)
+
+    def _finish_attempt(
+        self,
+        job: Job,
+        outcome: str,
+        *,
+        error_code: str = "",
+        message: str = "",
+        detail: str = "",
+        published: Published | None = None,
+    ) -> None:
+        if job.attempt_id is None:
+            return
+        Attempt.objects.filter(
+            pk=job.attempt_id, outcome__in=[AttemptOutcome.STARTED, AttemptOutcome.ABANDONED]
+        ).update(
+            outcome=outcome,
+            finished_at=self.now(),
+            error_code=error_code,
+            message=runtime.scrub(message, job.connector)[:2000],
+            detail=runtime.scrub(detail, job.connector)[:2000],
+            remote_id=(published.remote_id if published else "")[:200],
+            remote_url=((published.url or "") if published else "")[:500],
+        )
+        job.attempt_id = None
+
+    # --- Prepare: what to do with each claimed target -----------------------------------------------
+
+    def prepare(self, claims: Sequence[Claim]) -> list[Job]:
+        """Load the claimed targets and decide, for each, what comes next. Targets that cannot be sent
+        (too late, channel unusable) are finished here; the others come back as jobs."""
+        if not claims:
+            return []
+        now = self.now()
+        fences = dict(claims)
+        targets = list(
+            Target.objects.filter(pk__in=list(fences))
+            .select_related("channel", "workspace", "post")
+            .order_by("pk")
+        )
+        interrupted: dict[int, list[Attempt]] = {}
+        for attempt in Attempt.objects.filter(target_id__in=list(fences), outcome=AttemptOutcome.STARTED):
+            interrupted.setdefault(attempt.target_id, []).append(attempt)
+        jobs: list[Job] = []
+        alerts = Alerts()
+        with transaction.atomic():
+            for target in targets:
+                if target.fence != fences[target.pk]:
+                    continue  # claimed again since (another worker, a newer fence)
+                job = Job(
+                    target=target,
+                    fence=target.fence,
+                    mode=Mode.PUBLISH,
+                    due=target.next_attempt_at or now,
+                    state=target.state,
+                    attempt_count=target.attempt_count,
+                )
+                if self._prepare_one(job, interrupted.get(target.pk, []), now, alerts):
+                    jobs.append(job)
+            alerts.flush(now=now)
+        return jobs
+
+    def _prepare_one(self, job: Job, interrupted: list[Attempt], now: datetime, alerts: Alerts) -> bool:
+        target = job.target
+        if interrupted:
+            self._abandon(job, interrupted, now)
+        if job.state == TargetState.PENDING_REMOTE:
+            job.mode = Mode.CHECK
+            job.due = now
+            job.since = self._first_attempt_at(target) or target.created_at
+        elif target.reconcile_since is not None:
+            adopted = self._adopt(job)
+            if adopted is not None:
+                self._published(job, adopted, outcome=None)
+                return False
+            job.mode = Mode.LOOKUP
+            job.due = now
+            job.since = target.reconcile_since
+        cls = runtime.connector_class(target.channel.network)
+        if job.mode is Mode.PUBLISH and cls is not None and Capability.PUBLISH not in cls.capabilities:
+            job.mode = Mode.MANUAL
+            return True
+        if job.mode is Mode.PUBLISH and self._too_late(job, now):
+            self._late(job, alerts)
+            return False
+        problem = self._channel_problem(target.channel)
+        connector = None
+        if problem is None:
+            try:
+                connector = self._connector(target.channel)
+            except ConnectorError as error:
+                problem = error.message
+        if problem is not None:
+            self._unusable(job, problem, alerts)
+            return False
+        job.connector = connector
+        if job.mode is Mode.PUBLISH and cls is not None:
+            job.buckets = buckets.buckets_for(target.channel, cls)
+        return True
+
+    def _abandon(self, job: Job, interrupted: list[Attempt], now: datetime) -> None:
+        """Attempts left "started" by a worker that lost its lease: marked interrupted; a publish among
+        them means the network may have the post, so the target is reconciled before any resend."""
+        Attempt.objects.filter(pk__in=[a.pk for a in interrupted], outcome=AttemptOutcome.STARTED).update(
+            outcome=AttemptOutcome.ABANDONED,
+            finished_at=now,
+            message=_("Interrupted: the worker stopped before the outcome was recorded."),
+        )
+        if job.state == TargetState.PUBLISHING and any(a.kind == Mode.PUBLISH for a in interrupted):
+            since = job.target.reconcile_since or self._first_attempt_at(job.target)
+            if since is None:
+                since = min(a.started_at for a in interrupted)
+            self._touch(job, reconcile_since=since)
+        logger.info("Target %s: took over an interrupted attempt; reconciling first.", job.target_id)
+
+    def _adopt(self, job: Job) -> Published | None:
+        """A remote id an earlier (stale) attempt recorded: the post is known to be on the network."""
+        found = (
+            Attempt.objects.filter(
+                target_id=job.target_id,
+                number__gt=job.target.retry_base,
+                outcome__in=[AttemptOutcome.PUBLISHED, AttemptOutcome.PENDING_REMOTE],
+            )
+            .exclude(remote_id="")
+            .order_by("number")
+            .first()
+        )
+        if found is None:
+            return None
+        return Published(
+            remote_id=found.remote_id,
+            url=found.remote_url or None,
+            pending=found.outcome == AttemptOutcome.PENDING_REMOTE,
+        )
+
+    def _first_attempt_at(self, target: Target) -> datetime | None:
+        return (
+            Attempt.objects.filter(target_id=target.pk, kind=Mode.PUBLISH, number__gt=target.retry_base)
+            .order_by("number")
+            .values_list("started_at", flat=True)
+            .first()
+        )
+
+    def _too_late(self, job: Job, now: datetime) -> bool:
+        due_at = job.target.due_at
+        return due_at is not None and now > due_at + self.config.lateness_cutoff
+
+    def _channel_problem(self, channel: Channel) -> str | None:
+        if channel.status == ChannelStatus.DISCONNECTED:
+            return _("The channel %(name)s is disconnected.") % {"name": channel.name}
+        if channel.status == ChannelStatus.NEEDS_REAUTH:
+            return _("The channel %(name)s needs reconnecting.") % {"name": channel.name}
+        return None
+
+    def _connector(self, channel: Channel) -> Connector:
+        connector = self._connectors.get(channel.pk)
+        if connector is None:
+            connector = self._connectors[channel.pk] = runtime.connector_for(channel)
+        return connector
+
+    def _forget_connector(self, channel_id: int) -> None:
+        connector = self._connectors.pop(channel_id, None)
+        if connector is not None:
+            runtime.close(connector)
+
+    # --- Begin: attempt rows, committed before the network is called ---------------------------------
+
+    def begin(self, jobs: Sequence[Job]) -> tuple[list[Job], list[Job]]:
+        """Start the jobs that are due: rate tokens, lateness, then one attempt row each, committed.
+        Returns (started, held): held jobs wait in memory for a rate-limit token (``job.due`` moved)."""
+        if not jobs:
+            return [], []
+        now = self.now()
+        started: list[Job] = []
+        held: list[Job] = []
+        alerts = Alerts()
+        with transaction.atomic():
+            publish = [job for job in jobs if job.mode is Mode.PUBLISH and not self._too_late(job, now)]
+            waits = dict(zip(publish, buckets.take([job.buckets for job in publish], now), strict=True))
+            needs_content = [job for job in jobs if job.mode in (Mode.PUBLISH, Mode.LOOKUP, Mode.CHECK)]
+            self._load_content(needs_content)
+            rows: list[tuple[Job, Attempt]] = []
+            for job in jobs:
+                if job.mode is Mode.MANUAL:
+                    self._hand_over(job, alerts)
+                    continue
+                if job.mode is Mode.PUBLISH:
+                    if job not in waits:
+                        self._late(job, alerts)
+                        continue
+                    wait = waits[job]
+                    if wait > 0:
+                        if wait <= self.config.hold_for_rate:
+                            job.due = now + timedelta(seconds=wait)
+                            held.append(job)
+                        else:
+                            self.release(job, at=now + timedelta(seconds=wait))
+                        continue
+                number = job.attempt_count + 1
+                moved = Target.objects.filter(
+                    pk=job.target_id, fence=job.fence, state=job.state, attempt_count=job.attempt_count
+                ).update(attempt_count=number, updated_at=now)
+                if not moved:
+                    logger.warning("Target %s: fence %s is stale; not starting.", job.target_id, job.fence)
+                    continue
+                job.attempt_count = number
+                job.target.attempt_count = number
+                attempt = Attempt(
+                    target_id=job.target_id,
+                    number=number,
+                    kind=str(job.mode),
+                    fence=job.fence,
+                    worker=self.worker_id,
+                    started_at=now,
+                )
+                rows.append((job, attempt))
+            Attempt.objects.bulk_create([attempt for _job, attempt in rows])
+            for job, attempt in rows:
+                job.attempt_id = attempt.pk
+                started.append(job)
+            alerts.flush(now=now)
+        return started, held
+
+    def _load_content(self, jobs: Sequence[Job]) -> None:
+        """The text, link and media as they are now (an edit up to the last moment is sent)."""
+        if not jobs:
+            return
+        posts = {
+            post.pk: post
+            for post in Post.objects.filter(pk__in={job.target.post_id for job in jobs}).prefetch_related(
+                "variants", "attachments__asset"
+            )
+        }
+        for job in jobs:
+            post = posts[job.target.post_id]
+            network = job.target.channel.network
+            variant = next((v for v in post.variants.all() if v.network == network and v.text.strip()), None)
+            job.outgoing = OutgoingPost(
+                text=variant.text if variant is not None else post.text,
+                idempotency_key=job.target.idempotency_key,
+                media=runtime.media_items(post),
+                link=post.link or None,
+            )
+
+    # --- Call: the network, nothing else (runs in a pool thread) -------------------------------------
+
+    @staticmethod
+    def call(job: Job) -> Result:
+        try:
+            if job.mode is Mode.REFRESH:
+                return Result(job, runtime.refresh(job.target.channel))
+            assert job.connector is not None
+            assert job.outgoing is not None
+            if job.mode is Mode.PUBLISH:
+                return Result(job, job.connector.publish(job.outgoing))
+            assert job.since is not None
+            return Result(job, job.connector.find_published(job.outgoing, since=job.since))
+        except Exception as error:
+            return Result(job, error=error)
+
+    # --- Finish: outcomes ----------------------------------------------------------------------------
+
+    def finish(self, results: Sequence[Result]) -> list[Job]:
+        """Record what the network answered; return the jobs that continue at once (a lookup that found
+        nothing goes on to publish, an expired access goes to refresh, a refresh resumes)."""
+        if not results:
+            return []
+        follow: list[Job] = []
+        alerts = Alerts()
+        with transaction.atomic():
+            for result in results:
+                job = result.job
+                if (
+                    job.mode is not Mode.REFRESH
+                    and result.error is None
+                    and not isinstance(result.value, Published)
+                    and (result.value is not None or job.mode is Mode.PUBLISH)
+                ):
+                    # A connector bug; the request may have been sent, so it is ambiguous.
+                    result.error = OutcomeUnknown(
+                        _("The connector gave an answer Portevoix does not understand.")
+                    )
+                if result.error is not None and not isinstance(result.error, ConnectorError):
+                    logger.error(
+                        "Target %s: unexpected error from the %s connector",
+                        job.target_id,
+                        job.target.channel.network,
+                        exc_info=result.error,
+                    )
+                handler = {
+                    Mode.PUBLISH: self._after_publish,
+                    Mode.LOOKUP: self._after_lookup,
+                    Mode.CHECK: self._after_check,
+                    Mode.REFRESH: self._after_refresh,
+                }[job.mode]
+                handler(result, alerts, follow)
+            alerts.flush()
+        return follow
+
+    def _after_publish(self, result: Result, alerts: Alerts, follow: list[Job]) -> None:
+        job, error = result.job, result.error
+        if error is None:
+            self._published(job, result.value, outcome=AttemptOutcome.PUBLISHED)
+            return
+        message, detail = describe(error)
+        code = code_for(error)
+        if isinstance(error, RateLimited):
+            self._finish_attempt(
+                job, AttemptOutcome.RATE_LIMITED, error_code=code, message=message, detail=detail
+            )
+            if error.retry_after:
+                until = self.now() + timedelta(seconds=error.retry_after)
+                buckets.block(buckets.account_key(job.target.channel_id), until=until, now=self.now())
+            self._retry(job, code, message, alerts, retry_after=error.retry_after)
+        elif isinstance(error, Transient):
+            self._finish_attempt(
+                job, AttemptOutcome.RETRYABLE, error_code=code, message=message, detail=detail
+            )
+            self._retry(job, code, message, alerts)
+        elif isinstance(error, AuthExpired):
+            self._finish_attempt(job, AttemptOutcome.AUTH, error_code=code, message=message, detail=detail)
+            self._auth_expired(job, error, alerts, follow)
+        elif isinstance(error, ReauthRequired):
+            self._finish_attempt(job, AttemptOutcome.AUTH, error_code=code, message=message, detail=detail)
+            runtime.report_channel_error(job.target.channel, error)
+            self._fail(job, code, message, alerts, kind=NotificationKind.NEEDS_REAUTH)
+        elif isinstance(error, ContentRejected | NotSupported):
+            self._finish_attempt(
+                job, AttemptOutcome.REJECTED, error_code=code, message=message, detail=detail
+            )
+            self._fail(job, code, message, alerts, kind=NotificationKind.FAILED)
+        else:  # OutcomeUnknown, or anything unexpected: the request may have reached the network
+            self._finish_attempt(job, AttemptOutcome.UNKNOWN, error_code=code, message=message, detail=detail)
+            since = job.target.reconcile_since or self._first_attempt_at(job.target) or self.now()
+            self._write(
+                job,
+                Event.DEFER,
+                reconcile_since=since,
+                next_attempt_at=self.now() + self.config.reconcile_delay,
+                error_code=code,
+                error_message=message,
+            )
+
+    def _after_lookup(self, result: Result, alerts: Alerts, follow: list[Job]) -> None:
+        job, error = result.job, result.error
+        if error is None and isinstance(result.value, Published):
+            self._published(job, result.value, outcome=AttemptOutcome.RECONCILED)
+            return
+        if error is None:  # certainly not on the network: safe to send
+            self._finish_attempt(job, AttemptOutcome.NOT_FOUND)
+            if self._touch(job, reconcile_since=None, updated_at=self.now()):
+                job.mode = Mode.PUBLISH
+                job.due = self.now()
+                cls = runtime.connector_class(job.target.channel.network)
+                job.buckets = buckets.buckets_for(job.target.channel, cls) if cls is not None else []
+                follow.append(job)
+            return
+        message, detail = describe(error)
+        code = code_for(error)
+        if isinstance(error, Transient | RateLimited):
+            self._finish_attempt(
+                job, AttemptOutcome.RETRYABLE, error_code=code, message=message, detail=detail
+            )
+            lookups = Attempt.objects.filter(
+                target_id=job.target_id, kind=Mode.LOOKUP, number__gt=job.target.retry_base
+            ).count()
+            if lookups < self.policy.max_attempts:
+                retry_after = error.retry_after if isinstance(error, RateLimited) else None
+                delay = backoff.delay(lookups, self.policy, retry_after=retry_after)
+                self._write(
+                    job,
+                    Event.DEFER,
+                    next_attempt_at=self.now() + timedelta(seconds=delay),
+                    error_code=Code.OUTCOME_UNKNOWN,
+                    error_message=message,
+                )
+                return
+        elif isinstance(error, AuthExpired):
+            self._finish_attempt(job, AttemptOutcome.AUTH, error_code=code, message=message, detail=detail)
+            self._auth_expired(job, error, alerts, follow)
+            return
+        else:
+            outcome = AttemptOutcome.AUTH if isinstance(error, ReauthRequired) else AttemptOutcome.UNKNOWN
+            self._finish_attempt(job, outcome, error_code=code, message=message, detail=detail)
+            if isinstance(error, ReauthRequired):
+                runtime.report_channel_error(job.target.channel, error)
+        self._unconfirmed(job, Code.OUTCOME_UNKNOWN, message, alerts)
+
+    def _after_check(self, result: Result, alerts: Alerts, follow: list[Job]) -> None:
+        job, error = result.job, result.error
+        now = self.now()
+        value = result.value
+        if error is None and isinstance(value, Published) and not value.pending:
+            self._published(job, value, outcome=AttemptOutcome.PUBLISHED)
+            return
+        if error is None and value is None:
+            self._finish_attempt(job, AttemptOutcome.NOT_FOUND)
+            message = _("The network accepted the post but it does not show it.")
+            self._unconfirmed(job, Code.NOT_FOUND_AFTER_ACCEPT, message, alerts)
+            return
+        if error is not None:
+            message, detail = describe(error)
+            self._finish_attempt(
+                job, AttemptOutcome.RETRYABLE, error_code=code_for(error), message=message, detail=detail
+            )
+            if isinstance(error, ReauthRequired | AuthExpired):
+                runtime.report_channel_error(job.target.channel, error)
+        else:
+            self._finish_attempt(job, AttemptOutcome.PENDING_REMOTE, published=value)
+        since = job.since or now
+        if now - since > self.config.pending_max_age:
+            message = _("The network was still processing the post after %(hours)d hours.") % {
+                "hours": self.config.pending_max_age.total_seconds() // 3600
+            }
+            self._unconfirmed(job, Code.PENDING_TOO_LONG, message, alerts)
+            return
+        checks = Attempt.objects.filter(target_id=job.target_id, kind=Mode.CHECK).count()
+        wait = min(self.config.pending_check * (2 ** min(checks, 10)), timedelta(hours=1))
+        self._write(job, Event.CHECK, next_attempt_at=now + wait)
+
+    def _after_refresh(self, result: Result, alerts: Alerts, follow: list[Job]) -> None:
+        job = result.job
+        channel = Channel.objects.filter(pk=job.target.channel_id).first()
+        resume = job.resume or Mode.PUBLISH
+        if result.error is None and result.value is True and channel is not None:
+            self._finish_attempt(job, AttemptOutcome.REFRESHED)
+            self._forget_connector(channel.pk)
+            job.target.channel = channel
+            try:
+                job.connector = self._connector(channel)
+            except ConnectorError as error:
+                self._unusable(job, error.message, alerts)
+                return
+            job.mode, job.resume, job.due = resume, None, self.now()
+            follow.append(job)
+            return
+        if result.error is not None:
+            message, detail = describe(result.error)
+        else:
+            message, detail = _("The channel's access could not be renewed."), ""
+        self._finish_attempt(
+            job, AttemptOutcome.AUTH, error_code=Code.AUTH_EXPIRED, message=message, detail=detail
+        )
+        if channel is None or channel.status in (ChannelStatus.NEEDS_REAUTH, ChannelStatus.DISCONNECTED):
+            message = (channel.last_error if channel is not None else "") or message
+            self._unusable(job, message, alerts, code=Code.REAUTH_REQUIRED)
+            return
+        held_elsewhere = getattr(channel, "refresh_claimed_until", None)
+        if held_elsewhere is not None and held_elsewhere > self.now():
+            self._defer(job, self.now() + REFRESH_WAIT, Code.AUTH_EXPIRED, message)
+            return
+        if resume is Mode.PUBLISH:
+            self._retry(job, Code.AUTH_EXPIRED, message, alerts)
+        else:
+            self._defer(job, self.now() + self.config.reconcile_delay, Code.AUTH_EXPIRED, message)
+
+    # --- Outcome helpers -----------------------------------------------------------------------------
+
+    def _published(self, job: Job, published: Published, *, outcome: str | None) -> None:
+        if outcome is not None:
+            self._finish_attempt(
+                job, outcome if not published.pending else AttemptOutcome.PENDING_REMOTE, published=published
+            )
+        now = self.now()
+        fields: dict[str, Any] = {
+            "remote_id": (published.remote_id or job.target.remote_id)[:200],
+            "remote_url": (published.url or job.target.remote_url or "")[:500],
+            "error_code": "",
+            "error_message": "",
+            "reconcile_since": None,
+        }
+        if published.pending and job.state == TargetState.PUBLISHING:
+            self._write(job, Event.ACCEPT_PENDING, next_attempt_at=now + self.config.pending_check, **fields)
+        elif published.pending:
+            self._write(job, Event.CHECK, next_attempt_at=now + self.config.pending_check, **fields)
+        else:
+            self._write(
+                job, Event.SUCCEED, published_at=published.published_at or now, next_attempt_at=None, **fields
+            )
+
+    def _retry(
+        self, job: Job, code: str, message: str, alerts: Alerts, *, retry_after: float | None = None
+    ) -> None:
+        failures = Attempt.objects.filter(
+            target_id=job.target_id, kind=Mode.PUBLISH, number__gt=job.target.retry_base
+        ).count()
+        if failures >= self.policy.max_attempts:
+            gave_up = _("Gave up after %(count)d attempts. Last error: %(message)s") % {
+                "count": failures,
+                "message": message,
+            }
+            self._fail(job, Code.GAVE_UP, gave_up, alerts, kind=NotificationKind.FAILED)
+            return
+        at = self.now() + timedelta(seconds=backoff.delay(failures, self.policy, retry_after=retry_after))
+        due_at = job.target.due_at
+        if due_at is not None and at > due_at + self.config.lateness_cutoff:
+            self._late(job, alerts, last_error=message)
+            return
+        self._defer(job, at, code, message)
+
+    def _defer(self, job: Job, at: datetime, code: str, message: str) -> None:
+        self._write(job, Event.DEFER, next_attempt_at=at, error_code=code, error_message=message[:2000])
+
+    def release(self, job: Job, *, at: datetime | None = None) -> bool:
+        """Give a claimed target back without an attempt (rate limit, shutdown): scheduled again."""
+        at = at or job.due
+        if job.state == TargetState.PENDING_REMOTE:
+            return self._touch(job, lease_owner="", lease_expires_at=None, next_attempt_at=at)
+        if job.target.attempt_count > job.target.retry_base:
+            return self._write(job, Event.DEFER, next_attempt_at=at)
+        return self._write(job, Event.RELEASE, next_attempt_at=at)
+
+    def _fail(self, job: Job, code: str, message: str, alerts: Alerts, *, kind: str) -> None:
+        if self._write(job, Event.FAIL, error_code=code, error_message=message[:2000], next_attempt_at=None):
+            alerts.add(job.target, kind, message)
+
+    def _unconfirmed(self, job: Job, code: str, message: str, alerts: Alerts) -> None:
+        if self._write(
+            job, Event.LOSE_TRACK, error_code=code, error_message=message[:2000], next_attempt_at=None
+        ):
+            alerts.add(job.target, NotificationKind.UNCONFIRMED, message)
+
+    def _late(self, job: Job, alerts: Alerts, *, last_error: str = "") -> None:
+        local = (
+            timezone.localtime(job.target.due_at, job.target.workspace.tzinfo) if job.target.due_at else None
+        )
+        message = _("Not sent: it was due at %(time)s and could not be sent within %(minutes)d minutes.") % {
+            "time": local.strftime("%Y-%m-%d %H:%M %Z") if local else "?",
+            "minutes": self.config.lateness_cutoff.total_seconds() // 60,
+        }
+        if last_error:
+            message = f"{message} {last_error}"
+        if self._write(
+            job, Event.FAIL, error_code=Code.TOO_LATE, error_message=message[:2000], next_attempt_at=None
+        ):
+            alerts.add(job.target, NotificationKind.LATE, message)
+
+    def _unusable(
+        self, job: Job, message: str, alerts: Alerts, *, code: str = Code.CHANNEL_UNAVAILABLE
+    ) -> None:
+        """The channel cannot be used: a publish fails, a lookup cannot tell (unconfirmed), a check waits."""
+        if job.state == TargetState.PENDING_REMOTE:
+            self._write(job, Event.CHECK, next_attempt_at=self.now() + self.config.pending_check)
+        elif job.target.reconcile_since is not None:
+            self._unconfirmed(job, code, message, alerts)
+        else:
+            self._fail(job, code, message, alerts, kind=NotificationKind.NEEDS_REAUTH)
+
+    def _hand_over(self, job: Job, alerts: Alerts) -> None:
+        message = _("This network has no publishing API: publish the post by hand.")
+        if self._write(
+            job, Event.HAND_OVER, error_code=Code.MANUAL, error_message=message, next_attempt_at=None
+        ):
+            alerts.add(job.target, NotificationKind.MANUAL, message)
+
+    def _auth_expired(self, job: Job, error: AuthExpired, alerts: Alerts, follow: list[Job]) -> None:
+        channel = job.target.channel
+        refreshed_just_before = Attempt.objects.filter(
+            target_id=job.target_id,
+            number=job.attempt_count - 1,
+            kind=Mode.REFRESH,
+            outcome=AttemptOutcome.REFRESHED,
+        ).exists()
+        if refreshed_just_before or not runtime.can_refresh(channel):
+            reason = ReauthRequired(
+                _("The access to %(name)s expired and could not be renewed: reconnect the channel.")
+                % {"name": channel.name},
+                detail=error.detail,
+            )
+            runtime.report_channel_error(channel, reason)
+            self._unusable(job, reason.message, alerts, code=Code.REAUTH_REQUIRED)
+            return
+        job.resume = job.mode
+        job.mode = Mode.REFRESH
+        job.due = self.now()
+        follow.append(job)
+
+
+# --- One target, in the calling thread ---------------------------------------------------------------
+
+
+def execute(
+    target_id: int,
+    fence: int,
+    worker_id: str,
+    *,
+    engine: Engine | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str | None:
+    """Run one claimed target to its next resting state; return that state.
+
+    A target claimed ahead of its time (prefetch) is sent at its time: this sleeps until then, at most the
+    prefetch window.
+    """
+    own = engine is None
+    engine = engine or Engine(worker_id)
+    try:
+        jobs = engine.prepare([(target_id, fence)])
+        while jobs:
+            job = jobs[0]
+            wait = (job.due - engine.now()).total_seconds()
+            if wait > 0:  # claimed ahead of its time: at most the prefetch window (or a rate-limit hold)
+                sleep(wait)
+            started, held = engine.begin([job])
+            if held:
+                jobs = held
+                continue
+            jobs = engine.finish([Engine.call(started_job) for started_job in started])
+    finally:
+        if own:
+            engine.close()
+    return Target.objects.filter(pk=target_id).values_list("state", flat=True).first()
