@@ -79,6 +79,11 @@ FAMILIES: dict[str, tuple[Callable[[int], str], tuple[str, ...], str]] = {
         ("composer",),
         "one label of n characters: punycode encoding costs the square of its length",
     ),
+    "long_label_distinct": (
+        lambda n: "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(n - 4)) + ".com",
+        ("composer",),
+        "one label of n different characters: the worst case of punycode encoding",
+    ),
     "path_without_ending": (
         lambda n: _tile("a.co/" + "!" * 200 + "(", n),
         ("composer",),

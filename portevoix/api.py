@@ -10,7 +10,9 @@ from django.conf import settings
 from ninja.throttling import AuthRateThrottle
 
 from portevoix.channels.api import router as channels_router
+from portevoix.content.api import router as content_router
 from portevoix.core.api import PortevoixAPI
+from portevoix.media.api import router as media_router
 from portevoix.workspaces.api import router as workspaces_router
 
 # Requests per API token or browser session, counted in the default cache (per process unless the
@@ -31,3 +33,5 @@ api = PortevoixAPI(
 
 api.add_router("/v1/", workspaces_router)
 api.add_router("/v1/", channels_router)
+api.add_router("/v1/", content_router)  # /v1/content/validate and /v1/posts
+api.add_router("/v1/", media_router)  # /v1/media

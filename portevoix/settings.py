@@ -238,6 +238,18 @@ PORTEVOIX_SCHEDULER_TICK_SECONDS = float(os.environ.get("PORTEVOIX_SCHEDULER_TIC
 PORTEVOIX_HEARTBEAT_SECONDS = float(os.environ.get("PORTEVOIX_HEARTBEAT_SECONDS", "30"))
 PORTEVOIX_INVITATION_DAYS = int(os.environ.get("PORTEVOIX_INVITATION_DAYS", "7"))
 
+# --- Publishing engine (portevoix/publishing; docs/decisions/0005-publishing-engine.md) -----------
+# Seconds after its time past which a post is not sent any more (it fails as "too late"; the team is told).
+PORTEVOIX_PUBLISH_LATENESS_CUTOFF = float(os.environ.get("PORTEVOIX_PUBLISH_LATENESS_CUTOFF", "3600"))
+# Targets due within this many seconds are claimed ahead of time and sent at their exact time.
+PORTEVOIX_PUBLISH_PREFETCH_SECONDS = float(os.environ.get("PORTEVOIX_PUBLISH_PREFETCH_SECONDS", "15"))
+# A worker that stops renewing its claim for this long is presumed dead; its targets are reconciled.
+PORTEVOIX_PUBLISH_LEASE_SECONDS = float(os.environ.get("PORTEVOIX_PUBLISH_LEASE_SECONDS", "60"))
+# Network calls in flight at once per worker process.
+PORTEVOIX_PUBLISH_CONCURRENCY = int(os.environ.get("PORTEVOIX_PUBLISH_CONCURRENCY", "16"))
+# Automatic publish attempts before a post fails (a person may retry it).
+PORTEVOIX_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("PORTEVOIX_PUBLISH_MAX_ATTEMPTS", "8"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

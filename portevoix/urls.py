@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("portevoix.accounts.urls")),
     path("", include("portevoix.workspaces.urls")),
     path("", include("portevoix.channels.urls")),
+    path("", include("portevoix.media.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -27,12 +27,23 @@ from django.urls import URLPattern
 from django.utils import timezone
 
 from portevoix.api import api
+from portevoix.channels import urls as channel_urls
+from portevoix.channels.models import Channel
+from portevoix.channels.tests.fakes import registered_fakes
 from portevoix.core.api import iter_operations
 from portevoix.workspaces import urls as workspace_urls
 from portevoix.workspaces.models import ApiToken, Invitation, Membership
 from portevoix.workspaces.roles import Role
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fake_networks():
+    """The channels pages and operations act on fake networks (channels/tests/fakes.py): no real
+    connector, no network."""
+    with registered_fakes():
+        yield
 
 _HANDLER = ClientHandler(enforce_csrf_checks=False)
 
@@ -59,6 +70,7 @@ TEAM_LIST_READERS = frozenset(
     {OWNER, MANAGER, COPYWRITER, DESIGNER, TARGETOLOGIST, ANALYST}
 )  # not the client
 LEADS = frozenset({OWNER, MANAGER})
+CHANNEL_VIEWERS = frozenset({OWNER, MANAGER, COPYWRITER, DESIGNER, TARGETOLOGIST, ANALYST})  # channel.view
 OWNER_ONLY = frozenset({OWNER})
 
 # --- The expected tables (docs/roles.md) ---------------------------------------------------------
@@ -79,6 +91,14 @@ API_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/tokens"): EVERYONE,
     ("DELETE", "/api/v1/tokens/{id}"): EVERYONE,  # one's own tokens only; others' are 404 (test_api.py)
     ("GET", "/api/v1/audit"): LEADS,
+    ("GET", "/api/v1/networks"): CHANNEL_VIEWERS,
+    ("GET", "/api/v1/channels"): CHANNEL_VIEWERS,
+    ("POST", "/api/v1/channels"): LEADS,
+    ("GET", "/api/v1/channels/{id}"): CHANNEL_VIEWERS,
+    ("PATCH", "/api/v1/channels/{id}"): LEADS,
+    ("DELETE", "/api/v1/channels/{id}"): LEADS,
+    ("POST", "/api/v1/channels/{id}/test"): LEADS,
+    ("POST", "/api/v1/channels/{id}/reconnect"): LEADS,
 }
 
 # (URL name in portevoix.workspaces.urls, method) -> roles allowed
@@ -96,6 +116,19 @@ HTML_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
     ("tokens", "POST"): EVERYONE,
     ("token_revoke", "POST"): EVERYONE,
     ("roles", "GET"): EVERYONE,
+    ("channels:list", "GET"): CHANNEL_VIEWERS,
+    ("channels:detail", "GET"): CHANNEL_VIEWERS,
+    ("channels:connect_index", "GET"): LEADS,
+    ("channels:connect", "GET"): LEADS,
+    ("channels:connect", "POST"): LEADS,
+    ("channels:oauth_start", "POST"): LEADS,
+    ("channels:oauth_choose", "GET"): LEADS,
+    ("channels:oauth_choose", "POST"): LEADS,
+    ("channels:test", "POST"): LEADS,
+    ("channels:reconnect", "GET"): LEADS,
+    ("channels:reconnect", "POST"): LEADS,
+    ("channels:rename", "POST"): LEADS,
+    ("channels:disconnect", "POST"): LEADS,
 }
 
 # --- The data each request needs ------------------------------------------------------------------
@@ -141,6 +174,14 @@ class World:
     def foreign_token(self) -> ApiToken:
         return _token(self.other.member(OWNER), "foreign")
 
+    def own_channel(self) -> Channel:
+        if "channel" not in self._cache:
+            self._cache["channel"] = _channel(self.team.workspace)
+        return self._cache["channel"]
+
+    def foreign_channel(self) -> Channel:
+        return _channel(self.other.workspace)
+
 
 def _invitation(workspace: Any, email: str) -> Invitation:
     return Invitation.objects.create(
@@ -162,6 +203,17 @@ def _token(membership: Membership, name: str) -> ApiToken:
     )
 
 
+def _channel(workspace: Any) -> Channel:
+    return Channel.objects.create(
+        workspace=workspace,
+        network="fakenet",
+        external_id="acct-1",
+        name="Fake account",
+        base_url="https://api.fakenet.test",
+        credentials={"token": "good-matrix-token"},
+    )
+
+
 Resolver = Callable[[World, Role], int]
 
 # Path {id} -> (an object of the caller's workspace, an object of the foreign workspace)
@@ -169,6 +221,9 @@ API_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
     "/api/v1/members/{id}": (lambda w, role: w.target().pk, World.foreign_member),
     "/api/v1/invitations/{id}": (lambda w, role: w.own_invitation().pk, World.foreign_invitation),
     "/api/v1/tokens/{id}": (lambda w, role: w.own_token(role).pk, World.foreign_token),
+    "/api/v1/channels/{id}": (lambda w, role: w.own_channel().pk, World.foreign_channel),
+    "/api/v1/channels/{id}/test": (lambda w, role: w.own_channel().pk, World.foreign_channel),
+    "/api/v1/channels/{id}/reconnect": (lambda w, role: w.own_channel().pk, World.foreign_channel),
 }
 
 API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -176,19 +231,29 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/members/{id}"): {"role": "analyst"},
     ("POST", "/api/v1/invitations"): {"email": "new.person@example.com", "role": "client"},
     ("POST", "/api/v1/tokens"): {"name": "matrix"},
+    ("POST", "/api/v1/channels"): {"network": "fakenet", "fields": {"token": "good-matrix-token"}},
+    ("PATCH", "/api/v1/channels/{id}"): {"name": "Renamed"},
+    ("POST", "/api/v1/channels/{id}/reconnect"): {"fields": {"token": "good-matrix-token-2"}},
 }
 
 HTML_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
     "member_id": (lambda w, role: w.target().pk, World.foreign_member),
     "invitation_id": (lambda w, role: w.own_invitation().pk, World.foreign_invitation),
     "token_id": (lambda w, role: w.own_token(role).pk, World.foreign_token),
+    "channel_id": (lambda w, role: w.own_channel().pk, World.foreign_channel),
 }
+# <slug:network> in the channels pages: a fake network (channels/tests/fakes.py) that has what the page needs.
+HTML_NETWORKS: dict[str, str] = {"channels:oauth_start": "fakeoauth"}
+DEFAULT_NETWORK = "fakenet"
 
 HTML_POST_DATA: dict[str, dict[str, str]] = {
     "members": {"email": "new.person@example.com", "role": "client"},
     "member_update": {"role": "analyst"},
     "settings": {"name": "Renamed", "timezone": "Europe/Paris", "language": "en"},
     "tokens": {"name": "matrix"},
+    "channels:connect": {"token": "good-matrix-token"},
+    "channels:reconnect": {"token": "good-matrix-token-2"},
+    "channels:rename": {"name": "Renamed"},
 }
 
 # --- Enumeration ---------------------------------------------------------------------------------
@@ -197,6 +262,10 @@ API_OPERATIONS = sorted({(op.method, op.path) for op in iter_operations(api)})
 WORKSPACE_PAGES = {
     pattern.name: str(pattern.pattern)
     for pattern in workspace_urls.urlpatterns
+    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+} | {
+    f"channels:{pattern.name}": str(pattern.pattern)
+    for pattern in channel_urls.urlpatterns
     if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
 }
 API_ID_OPERATIONS = [op for op in API_OPERATIONS if "{" in op[1]]
@@ -275,6 +344,7 @@ def test_api_foreign_ids_are_not_found_for_every_role(team, request, method, pat
 
 def _page_url(world: World, name: str, slug: str, role: Role, *, foreign: bool) -> str:
     route = WORKSPACE_PAGES[name].replace("<slug:slug>", slug)
+    route = route.replace("<slug:network>", HTML_NETWORKS.get(name, DEFAULT_NETWORK))
     for kwarg, (own, other) in HTML_IDS.items():
         placeholder = f"<int:{kwarg}>"
         if placeholder in route:

@@ -37,9 +37,12 @@ class Channel(TimeStampedModel):
     last_error = models.TextField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     followers = models.IntegerField(null=True, blank=True)
+    # When the tokens should be renewed: 24 hours before they expire, or half-way through their life for
+    # tokens that live a few hours (VK ID: one hour). Set when tokens are stored; empty: 24 hours ahead.
+    refresh_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Single-flight token refresh (refresh tokens are often single-use): a worker takes the channel with a
-    # conditional UPDATE that sets a random claim and a lease; only the holder of the claim may write the
-    # new tokens back, and an abandoned claim lapses when its lease ends. See services.channel_refresh.
+    # conditional UPDATE that sets a random claim and a lease; only the holder of the claim may write the new
+    # tokens back, and an abandoned claim lapses when its lease ends. See services.channel_refresh.
     refresh_claim = models.CharField(max_length=32, blank=True, editable=False)
     refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(

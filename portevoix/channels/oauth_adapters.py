@@ -44,9 +44,7 @@ class MastodonAdapter(OAuthAdapter):
         website = str(getattr(settings, "PORTEVOIX_BASE_URL", "") or "") or None
         client_id, client_secret = mastodon.register_app(http, base, redirect_uri, website=website)
         url = mastodon.authorization_url(base, client_id, redirect_uri, state)
-        return Start(
-            url=url, keep={"base_url": base, "client_id": client_id, "client_secret": client_secret}
-        )
+        return Start(url=url, keep={"base_url": base, "client_id": client_id, "client_secret": client_secret})
 
     def finish(
         self,
@@ -97,7 +95,10 @@ class VKAdapter(OAuthAdapter):
 
         verifier = vk.new_code_verifier()
         url = vk.authorization_url(
-            client_id=app_setting(VK_CLIENT_ID), redirect_uri=redirect_uri, state=state, code_verifier=verifier
+            client_id=app_setting(VK_CLIENT_ID),
+            redirect_uri=redirect_uri,
+            state=state,
+            code_verifier=verifier,
         )
         return Start(url=url, keep={"code_verifier": verifier})
 

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_FIELD_LENGTH = 4000
 MAX_NAME_LENGTH = 200
 MAX_BASE_URL_LENGTH = 300
-REFRESH_AHEAD = timedelta(hours=24)  # renew tokens that expire within this
+REFRESH_AHEAD = timedelta(hours=24)  # renew tokens this long before they expire (or half-way, if sooner)
 REFRESH_LEASE = timedelta(minutes=5)  # an abandoned refresh claim lapses after this
 CHECK_EVERY = timedelta(hours=20)  # the daily check skips channels tested more recently
 # A connector that needs to be told which account before verify() (a Telegram chat, say) declares a field
@@ -71,6 +71,8 @@ def clean_base_url(net: Network, base_url: str | None) -> str:
             _("Please correct the highlighted fields."),
             fields={"base_url": [_("Enter the address of the %(network)s server.") % {"network": net.label}]},
         )
+    if value.rstrip("/") == net.default_base_url.rstrip("/"):
+        return net.default_base_url  # the connector's own address, not something a person typed
     problem = None
     if len(value) > MAX_BASE_URL_LENGTH:
         problem = _("Use at most %(max)s characters.") % {"max": MAX_BASE_URL_LENGTH}
@@ -304,6 +306,7 @@ def _store_new(
         "options": dict(options),
         "status": ChannelStatus.ACTIVE,
         "token_expires_at": token_expires_at,
+        "refresh_due_at": refresh_due_at(token_expires_at),
         "last_error": "",
         "last_checked_at": now,
         "refresh_claim": "",
@@ -363,53 +366,76 @@ class CheckResult:
     message: str = ""
 
 
-def _check(channel: Channel) -> tuple[CheckResult, AccountInfo | None, str]:
-    """Verify the channel's credentials; returns (result, account, new status). Never raises for
-    connector or vault problems: they become the result."""
+@dataclass(frozen=True)
+class _Checked:
+    result: CheckResult
+    status: str
+    info: AccountInfo | None = None
+    expired: bool = False  # the network said the access token expired: a refresh may fix it
+
+
+def _failed(message: str, status: str, *, expired: bool = False) -> _Checked:
+    return _Checked(CheckResult(False, message), status, expired=expired)
+
+
+def _check(channel: Channel) -> _Checked:
+    """Verify the channel's credentials. Never raises for connector or vault problems: they become the
+    result and the channel's new status."""
     net = find_network(channel.network)
     if net is None:
         missing = _("The %(network)s connector is not installed.") % {"network": channel.network}
-        return CheckResult(False, missing), None, ChannelStatus.ERROR
+        return _failed(missing, ChannelStatus.ERROR)
     if net.is_manual:
-        return CheckResult(True), None, ChannelStatus.ACTIVE
+        return _Checked(CheckResult(True), ChannelStatus.ACTIVE)
     try:
         credentials = runtime.read_credentials(channel)
     except ReauthRequired as error:
-        return CheckResult(False, error.message), None, ChannelStatus.NEEDS_REAUTH
+        return _failed(error.message, ChannelStatus.NEEDS_REAUTH)
     config = runtime.channel_config(channel, credentials=credentials)
     with http.client() as client:
         try:
             info = net.connector(config, client).verify()
         except (ReauthRequired, AuthExpired) as error:
             _log_failure("test", net.key, error, credentials)
-            return CheckResult(False, _plain_message(error, credentials)), None, ChannelStatus.NEEDS_REAUTH
+            message = _plain_message(error, credentials)
+            return _failed(message, ChannelStatus.NEEDS_REAUTH, expired=isinstance(error, AuthExpired))
         except ConnectorError as error:
             _log_failure("test", net.key, error, credentials)
-            return CheckResult(False, _plain_message(error, credentials)), None, ChannelStatus.ERROR
+            return _failed(_plain_message(error, credentials), ChannelStatus.ERROR)
         except httpx.HTTPError as error:
             _log_failure("test", net.key, error, credentials)
-            message = _("Could not reach %(network)s.") % {"network": net.label}
-            return CheckResult(False, message), None, ChannelStatus.ERROR
-    if str(info.external_id) != channel.external_id:
+            return _failed(_("Could not reach %(network)s.") % {"network": net.label}, ChannelStatus.ERROR)
+    if str(getattr(info, "external_id", "")) != channel.external_id:
         message = _("These credentials now belong to another account; reconnect the channel.")
-        return CheckResult(False, message), None, ChannelStatus.NEEDS_REAUTH
-    return CheckResult(True), info, ChannelStatus.ACTIVE
+        return _failed(message, ChannelStatus.NEEDS_REAUTH)
+    return _Checked(CheckResult(True), ChannelStatus.ACTIVE, info=info)
 
 
-def _save_check(channel: Channel, result: CheckResult, info: AccountInfo | None, status: str) -> list[str]:
+def _check_renewing(channel: Channel) -> _Checked:
+    """``_check``, and when the network says the access token expired, renew it and check again."""
+    checked = _check(channel)
+    if checked.expired and selectors.can_refresh(channel.network):
+        if channel_refresh(channel=channel, force=True):
+            channel.refresh_from_db()
+            checked = _check(channel)
+        else:
+            channel.refresh_from_db()
+    return checked
+
+
+def _save_check(channel: Channel, checked: _Checked) -> None:
     net = find_network(channel.network)
-    channel.status = status
-    channel.last_error = "" if result.ok else result.message[:2000]
+    channel.status = checked.status
+    channel.last_error = "" if checked.result.ok else checked.result.message[:2000]
     channel.last_checked_at = timezone.now()
     changed = ["status", "last_error", "last_checked_at", "updated_at"]
-    if info is not None and net is not None:
-        for name, value in _account_fields(net, info).items():
+    if checked.info is not None and net is not None:
+        for name, value in _account_fields(net, checked.info).items():
             if name == "followers" and value is None:
                 continue  # a network that did not report followers this time keeps the last count
             setattr(channel, name, value)
             changed.append(name)
     channel.save(update_fields=changed)
-    return changed
 
 
 def channel_test(*, by: Membership, channel: Channel) -> CheckResult:
@@ -418,42 +444,37 @@ def channel_test(*, by: Membership, channel: Channel) -> CheckResult:
     _own(by, channel)
     if channel.status == ChannelStatus.DISCONNECTED:
         raise ValidationFailed(_("This channel is disconnected: reconnect it first."))
-    result, info, status = _check(channel)
-    # An expired access token may only need renewing; a revoked one fails again below.
-    renewable = status == ChannelStatus.NEEDS_REAUTH and selectors.can_refresh(channel.network)
-    if renewable and channel_refresh(channel=channel, force=True):
-        channel.refresh_from_db()
-        result, info, status = _check(channel)
+    checked = _check_renewing(channel)
     with transaction.atomic():
-        _save_check(channel, result, info, status)
+        _save_check(channel, checked)
         audit.record(
             actor=by.user,
             action="channel.test",
             workspace=by.workspace,
             obj=channel,
-            ok=result.ok,
-            status=status,
+            ok=checked.result.ok,
+            status=checked.status,
         )
-    return result
+    return checked.result
 
 
 def channel_check(*, channel: Channel) -> CheckResult:
     """The periodic check (no person involved): audited only when the status changes."""
     before = channel.status
-    result, info, status = _check(channel)
+    checked = _check_renewing(channel)
     with transaction.atomic():
-        _save_check(channel, result, info, status)
-        if status != before:
+        _save_check(channel, checked)
+        if checked.status != before:
             audit.record(
                 actor=None,
                 action="channel.test",
                 workspace=channel.workspace,
                 obj=channel,
-                ok=result.ok,
-                status=status,
+                ok=checked.result.ok,
+                status=checked.status,
                 previous=before,
             )
-    return result
+    return checked.result
 
 
 def channel_report_error(*, channel: Channel, error: ConnectorError) -> None:
@@ -496,7 +517,8 @@ def channel_reconnect(
             % {"network": net.label}
         )
     values = clean_fields(net, fields)
-    address = clean_base_url(net, base_url or channel.base_url)
+    # Omitted: the channel's address, checked when it was connected (and by the transport at each request).
+    address = clean_base_url(net, base_url) if base_url else channel.base_url
     config = ChannelConfig(
         external_id=channel.external_id,
         credentials=values,
@@ -560,6 +582,7 @@ def _store_again(
         channel.base_url = base_url
         channel.status = ChannelStatus.ACTIVE
         channel.token_expires_at = token_expires_at
+        channel.refresh_due_at = refresh_due_at(token_expires_at)
         channel.last_error = ""
         channel.last_checked_at = timezone.now()
         channel.refresh_claim = ""
@@ -602,6 +625,7 @@ def channel_disconnect(*, by: Membership, channel: Channel) -> Channel:
         channel.credentials = None
         channel.status = ChannelStatus.DISCONNECTED
         channel.token_expires_at = None
+        channel.refresh_due_at = None
         channel.last_error = ""
         channel.refresh_claim = ""
         channel.refresh_claimed_until = None
@@ -616,7 +640,7 @@ def channel_disconnect(*, by: Membership, channel: Channel) -> Channel:
 def channel_refresh_claim(*, channel_id: int, now: datetime | None = None, force: bool = False) -> str | None:
     """Take the right to refresh a channel's tokens: a conditional UPDATE that succeeds for one caller
     only until the claim is released or its lease lapses. Returns the claim, or None when someone else
-    holds it (or, without ``force``, when the tokens do not expire within ``REFRESH_AHEAD``)."""
+    holds it (or, without ``force``, when the tokens are not due for renewal: ``refresh_due_filter``)."""
     now = now or timezone.now()
     claim = secrets.token_hex(16)
     candidates = Channel.objects.filter(
@@ -625,11 +649,27 @@ def channel_refresh_claim(*, channel_id: int, now: datetime | None = None, force
         credentials__isnull=False,
     ).filter(Q(refresh_claimed_until__isnull=True) | Q(refresh_claimed_until__lte=now))
     if not force:
-        candidates = candidates.filter(
-            token_expires_at__isnull=False, token_expires_at__lte=now + REFRESH_AHEAD
-        )
+        candidates = candidates.filter(refresh_due_filter(now))
     taken = candidates.update(refresh_claim=claim, refresh_claimed_until=now + REFRESH_LEASE)
     return claim if taken else None
+
+
+def refresh_due_filter(now: datetime) -> Q:
+    """Tokens due for renewal: past their ``refresh_due_at``, or (when it is not known) expiring within
+    ``REFRESH_AHEAD``."""
+    return Q(refresh_due_at__lte=now) | Q(
+        refresh_due_at__isnull=True, token_expires_at__isnull=False, token_expires_at__lte=now + REFRESH_AHEAD
+    )
+
+
+def refresh_due_at(expires_at: datetime | None, *, now: datetime | None = None) -> datetime | None:
+    """When to renew tokens that expire at ``expires_at``: ``REFRESH_AHEAD`` before, or half-way through
+    their life when they live less than twice that (an hour-long VK ID token: after 30 minutes)."""
+    if expires_at is None:
+        return None
+    now = now or timezone.now()
+    life = expires_at - now
+    return expires_at - min(REFRESH_AHEAD, max(life, timedelta(0)) / 2)
 
 
 def _release(channel_id: int, claim: str, **changes: Any) -> bool:
@@ -693,6 +733,7 @@ def channel_refresh(*, channel: Channel, force: bool = False, now: datetime | No
         claim,
         credentials=runtime.merge_tokens(credentials, tokens),
         token_expires_at=tokens.expires_at,
+        refresh_due_at=refresh_due_at(tokens.expires_at),
         status=ChannelStatus.ACTIVE,
         last_error="",
     )
@@ -724,12 +765,14 @@ class RunSummary:
 def channels_refresh_due(*, now: datetime | None = None) -> RunSummary:
     """Renew the tokens that expire within ``REFRESH_AHEAD`` on networks that can renew them."""
     now = now or timezone.now()
-    due = Channel.objects.filter(
-        status__in=[ChannelStatus.ACTIVE, ChannelStatus.ERROR],
-        network__in=selectors.refreshable_networks(),
-        token_expires_at__isnull=False,
-        token_expires_at__lte=now + REFRESH_AHEAD,
-    ).order_by("token_expires_at")
+    due = (
+        Channel.objects.filter(
+            status__in=[ChannelStatus.ACTIVE, ChannelStatus.ERROR],
+            network__in=selectors.refreshable_networks(),
+        )
+        .filter(refresh_due_filter(now))
+        .order_by("token_expires_at")
+    )
     seen = ok = failed = 0
     for channel in due.iterator():
         seen += 1

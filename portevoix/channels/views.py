@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,11 @@ from portevoix.workspaces import permissions
 from portevoix.workspaces import selectors as workspace_selectors
 from portevoix.workspaces.models import Membership
 from portevoix.workspaces.web import workspace_view
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The POST data for a bound form (even when empty: an empty submission shows its errors)."""
+    return request.POST if request.method == "POST" else None
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -162,13 +168,14 @@ def connect(request: HttpRequest, network: str) -> HttpResponse:
     adapter = net.oauth
     if (
         request.method == "GET"
+        and "again" not in request.GET  # back from a failed sign-in: show why, and the button
         and adapter is not None
         and adapter.configured()
         and not adapter.needs_base_url
         and not net.form_available
     ):
         return _start(request, net, adapter, base_url="")
-    form = ConnectForm(request.POST or None, network=net) if net.form_available else None
+    form = ConnectForm(_posted(request), network=net) if net.form_available else None
     if request.method == "POST":
         if form is None:
             raise Http404("This network has no connect form.")
@@ -238,14 +245,14 @@ def _start(
     back = (
         redirect("channels:reconnect", slug, channel.pk)
         if channel
-        else redirect("channels:connect", slug, net.key)
+        else redirect(f"{reverse('channels:connect', args=[slug, net.key])}?again=1")
     )
     if not adapter.configured():
         messages.error(
             request,
             _("Signing in with %(network)s is not set up on this server yet.") % {"network": net.label},
         )
-        return redirect("channels:connect", slug, net.key)
+        return back
     try:
         with http.client() as client:
             url = oauth.begin(
@@ -293,7 +300,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     back = (
         redirect("channels:reconnect", workspace.slug, channel.pk)
         if channel
-        else redirect("channels:connect", workspace.slug, net.key)
+        else redirect(f"{reverse('channels:connect', args=[workspace.slug, net.key])}?again=1")
     )
     try:
         with http.client() as client:
@@ -362,7 +369,7 @@ def oauth_choose(request: HttpRequest, network: str) -> HttpResponse:
         messages.error(request, _("Nothing to choose from any more: start the connection again."))
         return redirect("channels:connect_index", slug)
     labels = [grant.label or grant.handle or grant.external_id or net.label for grant in choice.grants]
-    form = ChoiceForm(request.POST or None, labels=labels)
+    form = ChoiceForm(_posted(request), labels=labels)
     if request.method == "POST" and form.is_valid():
         connected, failed = [], []
         for index in form.indexes():
@@ -398,7 +405,7 @@ def channel_reconnect(request: HttpRequest, channel_id: int) -> HttpResponse:
     form = None
     if net.fields:
         initial = {name: value for name, value in (channel.options or {}).items() if isinstance(value, str)}
-        form = ConnectForm(request.POST or None, network=net, base_url=channel.base_url, initial=initial)
+        form = ConnectForm(_posted(request), network=net, base_url=channel.base_url, initial=initial)
     if request.method == "POST":
         if form is None:
             raise Http404("This network has no connect form.")

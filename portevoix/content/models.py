@@ -45,6 +45,9 @@ class PostMedia(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["post", "asset"], name="unique_post_media")]
 
+    def __str__(self) -> str:
+        return f"{self.post_id}/{self.asset_id}#{self.position}"
+
 
 class PostVariant(models.Model):
     """The text for one network when it differs from the base text."""

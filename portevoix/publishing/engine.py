@@ -183,9 +183,12 @@ class Engine:
             .select_related("channel", "workspace", "post")
             .order_by("pk")
         )
-        interrupted: dict[int, list[Attempt]] = {}
-        for attempt in Attempt.objects.filter(target_id__in=list(fences), outcome=AttemptOutcome.STARTED):
-            interrupted.setdefault(attempt.target_id, []).append(attempt)
+        # The history that matters (publish and lookup attempts): empty for a first attempt, so cheap.
+        history: dict[int, list[Attempt]] = {}
+        for attempt in Attempt.objects.filter(
+            target_id__in=list(fences), kind__in=[Mode.PUBLISH, Mode.LOOKUP, Mode.CHECK]
+        ).order_by("number"):
+            history.setdefault(attempt.target_id, []).append(attempt)
         jobs: list[Job] = []
         alerts = Alerts()
         with transaction.atomic():
@@ -200,27 +203,34 @@ class Engine:
                     state=target.state,
                     attempt_count=target.attempt_count,
                 )
-                if self._prepare_one(job, interrupted.get(target.pk, []), now, alerts):
+                if self._prepare_one(job, history.get(target.pk, []), now, alerts):
                     jobs.append(job)
             alerts.flush(now=now)
         return jobs
 
-    def _prepare_one(self, job: Job, interrupted: list[Attempt], now: datetime, alerts: Alerts) -> bool:
+    def _prepare_one(self, job: Job, history: list[Attempt], now: datetime, alerts: Alerts) -> bool:
         target = job.target
+        history = [attempt for attempt in history if attempt.number > target.retry_base]
+        interrupted = [attempt for attempt in history if attempt.outcome == AttemptOutcome.STARTED]
         if interrupted:
-            self._abandon(job, interrupted, now)
+            self._abandon(interrupted, now)
+            logger.info("Target %s: took over an interrupted attempt.", job.target_id)
         if job.state == TargetState.PENDING_REMOTE:
             job.mode = Mode.CHECK
             job.due = now
-            job.since = self._first_attempt_at(target) or target.created_at
-        elif target.reconcile_since is not None:
-            adopted = self._adopt(job)
-            if adopted is not None:
-                self._published(job, adopted, outcome=None)
-                return False
+            job.since = _first_publish(history) or target.created_at
+            return self._connect(job, alerts)
+        adopted = _recorded_publication(history)
+        if adopted is not None:  # a worker that lost its lease got the network's answer: it is there
+            self._published(job, adopted, outcome=None)
+            return False
+        since = target.reconcile_since or _unresolved_since(history)
+        if since is not None:
+            if target.reconcile_since is None:
+                self._touch(job, reconcile_since=since)
             job.mode = Mode.LOOKUP
             job.due = now
-            job.since = target.reconcile_since
+            job.since = since
         cls = runtime.connector_class(target.channel.network)
         if job.mode is Mode.PUBLISH and cls is not None and Capability.PUBLISH not in cls.capabilities:
             job.mode = Mode.MANUAL
@@ -228,6 +238,15 @@ class Engine:
         if job.mode is Mode.PUBLISH and self._too_late(job, now):
             self._late(job, alerts)
             return False
+        if not self._connect(job, alerts):
+            return False
+        if job.mode is Mode.PUBLISH and cls is not None:
+            job.buckets = buckets.buckets_for(target.channel, cls)
+        return True
+
+    def _connect(self, job: Job, alerts: Alerts) -> bool:
+        """Give the job its connector; finish the target when its channel cannot be used."""
+        target = job.target
         problem = self._channel_problem(target.channel)
         connector = None
         if problem is None:
@@ -239,44 +258,18 @@ class Engine:
             self._unusable(job, problem, alerts)
             return False
         job.connector = connector
-        if job.mode is Mode.PUBLISH and cls is not None:
-            job.buckets = buckets.buckets_for(target.channel, cls)
         return True
 
-    def _abandon(self, job: Job, interrupted: list[Attempt], now: datetime) -> None:
-        """Attempts left "started" by a worker that lost its lease: marked interrupted; a publish among
-        them means the network may have the post, so the target is reconciled before any resend."""
+    def _abandon(self, interrupted: list[Attempt], now: datetime) -> None:
+        """Attempts left "started" by a worker that lost its lease are marked interrupted (a publish
+        among them is then unresolved: the target is looked up before anything is sent again)."""
         Attempt.objects.filter(pk__in=[a.pk for a in interrupted], outcome=AttemptOutcome.STARTED).update(
             outcome=AttemptOutcome.ABANDONED,
             finished_at=now,
             message=_("Interrupted: the worker stopped before the outcome was recorded."),
         )
-        if job.state == TargetState.PUBLISHING and any(a.kind == Mode.PUBLISH for a in interrupted):
-            since = job.target.reconcile_since or self._first_attempt_at(job.target)
-            if since is None:
-                since = min(a.started_at for a in interrupted)
-            self._touch(job, reconcile_since=since)
-        logger.info("Target %s: took over an interrupted attempt; reconciling first.", job.target_id)
-
-    def _adopt(self, job: Job) -> Published | None:
-        """A remote id an earlier (stale) attempt recorded: the post is known to be on the network."""
-        found = (
-            Attempt.objects.filter(
-                target_id=job.target_id,
-                number__gt=job.target.retry_base,
-                outcome__in=[AttemptOutcome.PUBLISHED, AttemptOutcome.PENDING_REMOTE],
-            )
-            .exclude(remote_id="")
-            .order_by("number")
-            .first()
-        )
-        if found is None:
-            return None
-        return Published(
-            remote_id=found.remote_id,
-            url=found.remote_url or None,
-            pending=found.outcome == AttemptOutcome.PENDING_REMOTE,
-        )
+        for attempt in interrupted:
+            attempt.outcome = AttemptOutcome.ABANDONED
 
     def _first_attempt_at(self, target: Target) -> datetime | None:
         return (
@@ -719,6 +712,44 @@ class Engine:
         job.mode = Mode.REFRESH
         job.due = self.now()
         follow.append(job)
+
+
+# --- Reading a target's history -------------------------------------------------------------------------
+
+AMBIGUOUS = frozenset({AttemptOutcome.STARTED, AttemptOutcome.ABANDONED, AttemptOutcome.UNKNOWN})
+CONCLUSIVE_LOOKUPS = frozenset({AttemptOutcome.NOT_FOUND, AttemptOutcome.RECONCILED})
+
+
+def _first_publish(history: list[Attempt]) -> datetime | None:
+    return next((a.started_at for a in history if a.kind == Mode.PUBLISH), None)
+
+
+def _recorded_publication(history: list[Attempt]) -> Published | None:
+    """A network answer an attempt recorded (even one written after its worker lost the lease)."""
+    for attempt in history:
+        if (
+            attempt.kind in (Mode.PUBLISH, Mode.LOOKUP, Mode.CHECK)
+            and attempt.outcome
+            in (AttemptOutcome.PUBLISHED, AttemptOutcome.RECONCILED, AttemptOutcome.PENDING_REMOTE)
+            and attempt.remote_id
+        ):
+            return Published(
+                remote_id=attempt.remote_id,
+                url=attempt.remote_url or None,
+                pending=attempt.outcome == AttemptOutcome.PENDING_REMOTE,
+            )
+    return None
+
+
+def _unresolved_since(history: list[Attempt]) -> datetime | None:
+    """The first publish attempt's start when a publish attempt may have reached the network and no
+    lookup has settled it since (the target must be looked up before it is sent again), else None."""
+    settled = max(
+        (a.number for a in history if a.kind == Mode.LOOKUP and a.outcome in CONCLUSIVE_LOOKUPS), default=0
+    )
+    if any(a.kind == Mode.PUBLISH and a.outcome in AMBIGUOUS and a.number > settled for a in history):
+        return _first_publish(history)
+    return None
 
 
 # --- One target, in the calling thread ---------------------------------------------------------------

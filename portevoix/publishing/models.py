@@ -76,7 +76,6 @@ class AttemptOutcome(models.TextChoices):
     UNKNOWN = "unknown", _("Outcome unknown")
     ABANDONED = "abandoned", _("Interrupted")
     REFRESHED = "refreshed", _("Access renewed")
-    LATE = "late", _("Too late: not sent")
 
 
 class Attempt(models.Model):

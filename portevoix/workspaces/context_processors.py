@@ -14,6 +14,7 @@ from portevoix.workspaces import permissions, selectors
 SECTIONS = [
     ("workspaces:dashboard", _("Overview"), "workspace.view"),
     ("channels:list", _("Channels"), "channel.view"),
+    ("media:list", _("Media library"), "media.view"),
     ("workspaces:members", _("Team"), "member.view"),
     ("workspaces:audit", _("Audit log"), "audit.view"),
     ("workspaces:tokens", _("API tokens"), "token.manage"),

@@ -7,7 +7,8 @@ unregistered after, so no test depends on the real connectors being written else
   message quotes the token, ``other`` answers for another account. Its ``refresh()`` posts to
   ``<base_url>/token`` (mock it with respx).
 - ``Fakeoauth`` (key ``fakeoauth``): signs in with OAuth 2 (PKCE) through ``StandardOAuth2Adapter``;
-  ``verify()`` calls ``GET <base_url>/me`` with the access token (mock it with respx).
+  ``verify()`` calls ``GET <base_url>/me`` (or ``/accounts/<external_id>`` when the channel names one) with
+  the access token (mock it with respx).
 - ``Fakemanual`` (key ``fakemanual``): no API, reminders only.
 """
 
@@ -56,11 +57,15 @@ class Fakenet(Connector):
 
     def verify(self) -> AccountInfo:
         token = self.channel.credentials.get("token", "")
-        chat = self.channel.credentials.get("chat") or "acct-1"
+        if self.channel.credentials.get("access_token", "").startswith("at-new"):
+            token = "good-renewed"  # a renewed access token works whatever the token field says
+        chat = self.channel.credentials.get("chat") or self.channel.external_id or "acct-1"
         if token.startswith("http"):
             response = self.request("GET", self.url("/me"), headers={"Authorization": f"Bearer {token}"})
             body = self.json(response)
-            return AccountInfo(external_id=str(body["id"]), name=body["name"], followers=body.get("followers"))
+            return AccountInfo(
+                external_id=str(body["id"]), name=body["name"], followers=body.get("followers")
+            )
         if token.startswith("revoked"):
             raise ReauthRequired("Fakenet says the token was revoked.", detail="401 revoked")
         if token.startswith("expired"):
@@ -87,7 +92,9 @@ class Fakenet(Connector):
 
     def refresh(self) -> TokenSet:
         response = self.request(
-            "POST", self.url("/token"), data={"refresh_token": self.channel.credentials.get("refresh_token", "")}
+            "POST",
+            self.url("/token"),
+            data={"refresh_token": self.channel.credentials.get("refresh_token", "")},
         )
         body = self.json(response)
         if body.get("error"):
@@ -113,7 +120,8 @@ class Fakeoauth(Connector):
 
     def verify(self) -> AccountInfo:
         token = self.channel.credentials.get("access_token", "")
-        response = self.request("GET", self.url("/me"), headers={"Authorization": f"Bearer {token}"})
+        path = f"/accounts/{self.channel.external_id}" if self.channel.external_id else "/me"
+        response = self.request("GET", self.url(path), headers={"Authorization": f"Bearer {token}"})
         body = self.json(response)
         return AccountInfo(external_id=str(body["id"]), name=str(body["name"]), handle=body.get("handle", ""))
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.test import override_settings
 
 from portevoix.channels import runtime, services
 from portevoix.channels.models import Channel, ChannelStatus
-from portevoix.channels.tests.fakes import SECRET_TOKEN, Fakenet
+from portevoix.channels.tests.fakes import FAKENET_API, SECRET_TOKEN, Fakenet
 from portevoix.channels.tests.helpers import make_channel, stored_credentials
 from portevoix.connectors.errors import NotSupported, ReauthRequired
 from portevoix.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -62,7 +61,9 @@ def test_connect_is_audited_without_secrets(team):
     assert SECRET_TOKEN not in str(event.data)
 
 
-@pytest.mark.parametrize("role", [Role.COPYWRITER, Role.DESIGNER, Role.ANALYST, Role.CLIENT, Role.TARGETOLOGIST])
+@pytest.mark.parametrize(
+    "role", [Role.COPYWRITER, Role.DESIGNER, Role.ANALYST, Role.CLIENT, Role.TARGETOLOGIST]
+)
 def test_only_owners_and_managers_connect(team, role):
     with pytest.raises(PermissionDenied):
         services.channel_connect(by=team.member(role), network="fakenet", fields={"token": SECRET_TOKEN})
@@ -98,7 +99,9 @@ def test_the_same_account_twice_is_refused_with_a_clear_message(team):
 
 def test_the_same_account_in_another_workspace_is_fine(team, other_team):
     connect(team)
-    services.channel_connect(by=other_team.member(Role.OWNER), network="fakenet", fields={"token": SECRET_TOKEN})
+    services.channel_connect(
+        by=other_team.member(Role.OWNER), network="fakenet", fields={"token": SECRET_TOKEN}
+    )
     assert Channel.objects.count() == 2
 
 
@@ -139,9 +142,16 @@ def test_unknown_networks_are_refused(team, network):
 
 @pytest.mark.parametrize(
     "base_url",
-    ["ftp://files.example", "not a url", "http://user:pw@example.com", "http://127.0.0.1:8080", "https://10.0.0.1/"],
+    [
+        "ftp://files.example",
+        "not a url",
+        "http://user:pw@example.com",
+        "http://127.0.0.1:8080",
+        "https://10.0.0.1/",
+    ],
 )
-def test_an_unusable_or_private_api_address_is_refused(team, base_url):
+def test_an_unusable_or_private_api_address_is_refused(team, base_url, settings):
+    settings.PORTEVOIX_HTTP_ALLOW_PRIVATE = False
     with pytest.raises(ValidationFailed) as caught:
         services.channel_connect(
             by=team.member(Role.OWNER), network="fakenet", fields={"token": SECRET_TOKEN}, base_url=base_url
@@ -149,7 +159,6 @@ def test_an_unusable_or_private_api_address_is_refused(team, base_url):
     assert "base_url" in caught.value.fields
 
 
-@override_settings(PORTEVOIX_HTTP_ALLOW_PRIVATE=True)
 def test_a_custom_api_address_is_kept(team):
     channel = services.channel_connect(
         by=team.member(Role.OWNER),
@@ -220,7 +229,8 @@ def test_a_working_channel_tests_ok(team):
         ("other-1234", ChannelStatus.NEEDS_REAUTH),
     ],
 )
-def test_a_failing_channel_records_why(team, token, status):
+def test_a_failing_channel_records_why(team, network, token, status):
+    refresh = network.post(f"{FAKENET_API}/token").respond(200, json={"error": "invalid_grant"})
     channel = make_channel(team.workspace, credentials={"token": token})
     result = services.channel_test(by=team.member(Role.OWNER), channel=channel)
     assert not result.ok
@@ -228,6 +238,7 @@ def test_a_failing_channel_records_why(team, token, status):
     assert channel.status == status
     assert channel.last_error == result.message
     assert token not in channel.last_error
+    assert refresh.call_count == (1 if token.startswith("expired") else 0)  # only an expiry is renewable
 
 
 def test_unreadable_credentials_mean_reconnecting(team, lose_vault_key):
@@ -291,7 +302,9 @@ def test_connector_for_refuses_disconnected_and_unknown_channels(team):
 
 def test_reconnect_stores_new_credentials_for_the_same_account(team):
     channel = make_channel(team.workspace, status=ChannelStatus.NEEDS_REAUTH, last_error="revoked")
-    services.channel_reconnect(by=team.member(Role.MANAGER), channel=channel, fields={"token": "good-fresh-1"})
+    services.channel_reconnect(
+        by=team.member(Role.MANAGER), channel=channel, fields={"token": "good-fresh-1"}
+    )
     channel = Channel.objects.get(pk=channel.pk)
     assert channel.status == ChannelStatus.ACTIVE
     assert channel.last_error == ""

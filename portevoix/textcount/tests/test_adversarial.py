@@ -99,6 +99,8 @@ ADVERSARIAL = {
     "long label of starts": "日" * 500 + ".a;a.com",
     "ASCII domain labels": ("a." * 150 + "a日.com ") * 3,
     "long label": "日" * 500 + ".com",
+    "long label of different characters": "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(300))
+    + ".com",
     "path without ending": ("a.co/" + "!" * 100 + "(") * 4,
     "hashtags and URLs": "#a a.co " * 60,
     "hashtags of digits": ("#" + "1" * 50 + " ") * 8,
@@ -207,6 +209,8 @@ def test_a_url_at_every_label_at_the_cap() -> None:
 
 def test_long_labels_at_the_cap() -> None:
     assert extract_urls_with_indices("日" * (N - 4) + ".com") == []
+    distinct = "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(N - 4))  # punycode's worst case
+    assert extract_urls_with_indices(distinct + ".com") == []
     assert extract_urls_with_indices("http://" + "日" * (N - 11) + ".com", without_protocol=False) == []
     text = "http://" + "a" * 63 + ".com " + "日" * (N - 75)
     assert [u.url for u in extract_urls_with_indices(text)] == ["http://" + "a" * 63 + ".com"]

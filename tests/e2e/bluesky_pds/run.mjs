@@ -12,8 +12,11 @@
 //
 // Logs go to stderr; stdout carries only the JSON line.
 
+import fs from 'node:fs/promises'
 import http from 'node:http'
 import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
 
 const require = createRequire(import.meta.url)
 const { TestNetworkNoAppView } = require('@atproto/dev-env')
@@ -198,6 +201,9 @@ const appview = http.createServer((req, res) => void handle(req, res))
 await new Promise((resolve) => appview.listen(0, '127.0.0.1', resolve))
 const appviewUrl = `http://127.0.0.1:${appview.address().port}`
 
+// dev-env puts the PDS's databases and blobs in os.tmpdir(): in a folder of our own, removed on shutdown.
+const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'portevoix-bluesky-pds-'))
+process.env.TMPDIR = dataDir
 const network = await TestNetworkNoAppView.create({
   pds: { bskyAppViewUrl: appviewUrl, bskyAppViewDid: 'did:web:appview.portevoix.test' },
 })
@@ -227,6 +233,7 @@ async function shutdown(reason) {
     log('error while closing', err)
   }
   appview.close()
+  await fs.rm(dataDir, { recursive: true, force: true })
   process.exit(0)
 }
 

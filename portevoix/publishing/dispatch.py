@@ -1,0 +1,260 @@
+"""How claimed work reaches the network: one coordinating loop per worker, network calls in a pool.
+
+``run()`` is what the ``publish_due`` task does (publishing/tasks.py). It claims due targets (prefetching
+those due within ``prefetch``), keeps them in a heap ordered by their time, and at each target's time
+writes its attempt row and hands the network call to a thread pool; as calls complete it records their
+outcomes. All database work stays in this thread (one connection, one short transaction per batch of
+claims, starts and outcomes), so many calls can be in flight without many connections or a long write
+lock on SQLite. It renews the leases it holds, keeps claiming while it is busy, and returns once nothing
+is due within the prefetch window (or after ``run_seconds``, so that one worker process also gets to run
+other tasks). When a claim comes back full it enqueues another ``publish_due`` so that an idle worker
+joins in.
+
+With ``concurrency=1`` everything runs inline in the calling thread (the tests, and a debugger).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from django.db import close_old_connections, connections, transaction
+from django.utils import timezone
+
+from portevoix.publishing import claims
+from portevoix.publishing.conf import Config
+from portevoix.publishing.engine import Engine, Job, Mode, Result
+
+logger = logging.getLogger(__name__)
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def new_worker_id() -> str:
+    """Unique per run: a host, a process and a random suffix (a restarted process never reuses one)."""
+    return f"{socket.gethostname()[:60]}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def pool(size: int) -> ThreadPoolExecutor:
+    """One pool per process, reused by every run (its threads keep their HTTP connections warm)."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != size:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="portevoix-publish")
+            _pool_size = size
+        return _pool
+
+
+def _call_in_thread(job: Job) -> Result:
+    if job.mode is not Mode.REFRESH:
+        return Engine.call(job)
+    # A token refresh stores the new tokens itself (channels app): this thread needs its own connection.
+    close_old_connections()
+    try:
+        return Engine.call(job)
+    finally:
+        connections.close_all()
+
+
+def worker_stopping() -> bool:
+    """True once ``portevoix worker`` received SIGTERM/SIGINT: its signal handler is a bound method of the
+    django-tasks-db worker, whose ``running`` flag turns false (the worker lets the current task finish)."""
+    try:
+        handler = signal.getsignal(signal.SIGTERM)
+    except ValueError:
+        return False
+    owner = getattr(handler, "__self__", None)
+    return owner is not None and getattr(owner, "running", True) is False
+
+
+@dataclass
+class Stats:
+    claimed: int = 0
+    started: int = 0
+    finished: int = 0
+    released: int = 0
+    extra_runs: int = 0
+    seconds: float = 0.0
+    by_state: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "claimed": self.claimed,
+            "started": self.started,
+            "finished": self.finished,
+            "released": self.released,
+            "extra_runs": self.extra_runs,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        worker_id: str | None = None,
+        *,
+        config: Config | None = None,
+        concurrency: int | None = None,
+        on_full_batch: Callable[[], None] | None = None,
+        stop: Callable[[], bool] = worker_stopping,
+    ) -> None:
+        self.config = config or Config.load()
+        self.worker_id = (worker_id or new_worker_id())[:100]
+        self.concurrency = max(1, concurrency if concurrency is not None else self.config.concurrency)
+        self.engine = Engine(self.worker_id, config=self.config)
+        self.on_full_batch = on_full_batch
+        self.stop = stop
+        self.heap: list[tuple[float, int, Job]] = []
+        self.inflight: dict[Future[Result], Job] = {}
+        self._seq = itertools.count()
+        self.stats = Stats()
+
+    @property
+    def inline(self) -> bool:
+        return self.concurrency == 1
+
+    @property
+    def capacity(self) -> int:
+        """Targets held at once: those in flight plus those prefetched and waiting for their time."""
+        return max(self.config.batch, self.concurrency * 4)
+
+    def push(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            heapq.heappush(self.heap, (job.due.timestamp(), next(self._seq), job))
+
+    def run(self, *, max_seconds: float | None = None) -> Stats:
+        started_at = time.monotonic()
+        deadline = started_at + (self.config.run_seconds if max_seconds is None else max_seconds)
+        last_claim = float("-inf")
+        last_renew = time.monotonic()
+        claimed_nothing = False
+        fanned_out = False
+        try:
+            while True:
+                stopping = self.stop()
+                claiming = time.monotonic() < deadline and not stopping
+                if stopping and self.heap:
+                    self._release_all()
+                idle = not self.heap and not self.inflight
+                if claiming and (idle or time.monotonic() - last_claim >= self.config.claim_interval):
+                    room = self.capacity - len(self.heap) - len(self.inflight)
+                    if room > 0:
+                        limit = min(room, self.config.batch)
+                        got = claims.claim_due(
+                            self.worker_id,
+                            limit,
+                            timezone.now(),
+                            prefetch=self.config.prefetch,
+                            lease=self.config.lease,
+                        )
+                        last_claim = time.monotonic()
+                        claimed_nothing = not got
+                        self.stats.claimed += len(got)
+                        if got:
+                            self.push(self.engine.prepare(got))
+                        if len(got) == limit and self.on_full_batch and not fanned_out:
+                            fanned_out = True
+                            self.stats.extra_runs += 1
+                            self.on_full_batch()
+                self._start_due()
+                if time.monotonic() - last_renew >= self.config.lease.total_seconds() / 3:
+                    self._renew()
+                    last_renew = time.monotonic()
+                if not self.heap and not self.inflight and (claimed_nothing or not claiming):
+                    break
+                self._wait(last_claim)
+                self._collect()
+        finally:
+            if self.inflight:  # only after an exception in this thread: let the calls end, record them
+                wait(list(self.inflight))
+                self._collect()
+            self.engine.close()
+            self.stats.seconds = time.monotonic() - started_at
+        return self.stats
+
+    def _start_due(self) -> None:
+        now = timezone.now().timestamp()
+        free = self.concurrency - len(self.inflight) if not self.inline else 1
+        ready: list[Job] = []
+        while self.heap and self.heap[0][0] <= now and len(ready) < free:
+            ready.append(heapq.heappop(self.heap)[2])
+        if not ready:
+            return
+        started, held = self.engine.begin(ready)
+        self.push(held)
+        self.stats.started += len(started)
+        if self.inline:
+            for job in started:
+                self._finished([Engine.call(job)])
+            return
+        executor = pool(self.concurrency)
+        for job in started:
+            self.inflight[executor.submit(_call_in_thread, job)] = job
+
+    def _wait(self, last_claim: float) -> None:
+        timeout = self.config.claim_interval - (time.monotonic() - last_claim)
+        if self.heap:
+            timeout = min(timeout, self.heap[0][0] - timezone.now().timestamp())
+        timeout = max(0.0, min(timeout, 0.5))
+        if self.inflight:
+            wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
+        elif timeout > 0:
+            time.sleep(timeout)
+
+    def _collect(self) -> None:
+        done = [future for future in self.inflight if future.done()]
+        if not done:
+            return
+        results = []
+        for future in done:
+            job = self.inflight.pop(future)
+            try:
+                results.append(future.result())
+            except Exception as error:  # _call_in_thread catches everything; belt and braces
+                results.append(Result(job, error=error))
+        self._finished(results)
+
+    def _finished(self, results: list[Result]) -> None:
+        self.stats.finished += len(results)
+        self.push(self.engine.finish(results))
+
+    def _renew(self) -> None:
+        held = [job.target_id for *_key, job in self.heap] + [job.target_id for job in self.inflight.values()]
+        if held:
+            claims.renew(self.worker_id, held, timezone.now(), lease=self.config.prefetch + self.config.lease)
+
+    def _release_all(self) -> None:
+        """Stopping: give back what was claimed but not started, so another worker sends it on time."""
+        jobs = [job for *_key, job in self.heap]
+        self.heap.clear()
+        with transaction.atomic():
+            for job in jobs:
+                if self.engine.release(job):
+                    self.stats.released += 1
+
+
+def run(
+    *,
+    worker_id: str | None = None,
+    max_seconds: float | None = None,
+    concurrency: int | None = None,
+    on_full_batch: Callable[[], None] | None = None,
+    stop: Callable[[], bool] = worker_stopping,
+) -> Stats:
+    """Claim and publish until nothing is due within the prefetch window."""
+    dispatcher = Dispatcher(worker_id, concurrency=concurrency, on_full_batch=on_full_batch, stop=stop)
+    return dispatcher.run(max_seconds=max_seconds)
