@@ -223,6 +223,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Media library (portevoix/media; docs/media.md) ---------------------------------------------
+# Largest accepted image and video files (bytes), and largest image (or video frame) in pixels.
+PORTEVOIX_MEDIA_MAX_IMAGE_BYTES = int(os.environ.get("PORTEVOIX_MEDIA_MAX_IMAGE_BYTES", str(20 * 2**20)))
+PORTEVOIX_MEDIA_MAX_VIDEO_BYTES = int(os.environ.get("PORTEVOIX_MEDIA_MAX_VIDEO_BYTES", str(2**30)))
+PORTEVOIX_MEDIA_MAX_IMAGE_PIXELS = int(os.environ.get("PORTEVOIX_MEDIA_MAX_IMAGE_PIXELS", "64000000"))
+# Uploads larger than Django's FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) are streamed to a temporary file in
+# the data directory rather than /tmp, which is often small or in memory (a video may be 1 GB). Django's
+# other upload defaults stay: 2.5 MB of form fields besides files, at most 100 files per request.
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+
 # --- Outgoing HTTP (portevoix.core.http) --------------------------------------------------------
 # Requests to private, loopback and link-local addresses are refused (SSRF) unless allowed here: a local
 # Telegram Bot API server or a Mastodon instance on the intranet, by host name.

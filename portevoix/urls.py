@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("portevoix.workspaces.urls")),
     path("", include("portevoix.channels.urls")),
     path("", include("portevoix.media.urls")),
+    path("", include("portevoix.content.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -30,7 +30,13 @@ from portevoix.api import api
 from portevoix.channels import urls as channel_urls
 from portevoix.channels.models import Channel
 from portevoix.channels.tests.fakes import registered_fakes
+from portevoix.content import services as content_services
+from portevoix.content import urls as content_urls
+from portevoix.content.models import Post
 from portevoix.core.api import iter_operations
+from portevoix.media import urls as media_urls
+from portevoix.media.models import MediaAsset, MediaKind
+from portevoix.media.tests.helpers import png_upload, stored_asset
 from portevoix.workspaces import urls as workspace_urls
 from portevoix.workspaces.models import ApiToken, Invitation, Membership
 from portevoix.workspaces.roles import Role
@@ -39,11 +45,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Media files stored by these requests go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fake_networks():
     """The channels pages and operations act on fake networks (channels/tests/fakes.py): no real
     connector, no network."""
     with registered_fakes():
         yield
+
 
 _HANDLER = ClientHandler(enforce_csrf_checks=False)
 
@@ -72,6 +85,8 @@ TEAM_LIST_READERS = frozenset(
 LEADS = frozenset({OWNER, MANAGER})
 CHANNEL_VIEWERS = frozenset({OWNER, MANAGER, COPYWRITER, DESIGNER, TARGETOLOGIST, ANALYST})  # channel.view
 OWNER_ONLY = frozenset({OWNER})
+CREATORS = frozenset({OWNER, MANAGER, COPYWRITER, DESIGNER})  # post.edit, media.upload
+MEDIA_VIEWERS = frozenset({OWNER, MANAGER, COPYWRITER, DESIGNER, TARGETOLOGIST, ANALYST})  # media.view
 
 # --- The expected tables (docs/roles.md) ---------------------------------------------------------
 
@@ -99,6 +114,21 @@ API_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
     ("DELETE", "/api/v1/channels/{id}"): LEADS,
     ("POST", "/api/v1/channels/{id}/test"): LEADS,
     ("POST", "/api/v1/channels/{id}/reconnect"): LEADS,
+    ("POST", "/api/v1/content/validate"): EVERYONE,  # post.view: it reads and writes nothing
+    ("GET", "/api/v1/posts"): EVERYONE,
+    ("POST", "/api/v1/posts"): CREATORS,
+    ("GET", "/api/v1/posts/{id}"): EVERYONE,
+    ("PATCH", "/api/v1/posts/{id}"): CREATORS,
+    ("DELETE", "/api/v1/posts/{id}"): CREATORS,  # a draft; a scheduled one also needs post.publish
+    ("POST", "/api/v1/posts/{id}/schedule"): LEADS,
+    ("POST", "/api/v1/posts/{id}/publish"): LEADS,
+    ("GET", "/api/v1/posts/{id}/history"): EVERYONE,
+    ("GET", "/api/v1/media"): MEDIA_VIEWERS,
+    ("POST", "/api/v1/media"): CREATORS,
+    ("GET", "/api/v1/media/{id}"): MEDIA_VIEWERS,
+    ("PATCH", "/api/v1/media/{id}"): CREATORS,  # the alt text
+    ("DELETE", "/api/v1/media/{id}"): CREATORS,
+    ("GET", "/api/v1/media/{id}/file"): MEDIA_VIEWERS,
 }
 
 # (URL name in portevoix.workspaces.urls, method) -> roles allowed
@@ -129,6 +159,26 @@ HTML_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
     ("channels:reconnect", "POST"): LEADS,
     ("channels:rename", "POST"): LEADS,
     ("channels:disconnect", "POST"): LEADS,
+    ("content:list", "GET"): EVERYONE,
+    ("content:detail", "GET"): EVERYONE,
+    ("content:new", "GET"): CREATORS,
+    ("content:new", "POST"): CREATORS,
+    ("content:edit", "GET"): CREATORS,
+    ("content:edit", "POST"): CREATORS,
+    ("content:validate", "POST"): CREATORS,
+    ("content:upload", "POST"): CREATORS,  # media.upload
+    ("content:delete", "POST"): CREATORS,
+    ("content:schedule", "POST"): LEADS,
+    ("content:publish", "POST"): LEADS,
+    ("content:unschedule", "POST"): LEADS,
+    ("media:list", "GET"): MEDIA_VIEWERS,
+    ("media:upload", "POST"): CREATORS,
+    ("media:detail", "GET"): MEDIA_VIEWERS,
+    ("media:detail", "POST"): CREATORS,  # the alt text
+    ("media:delete", "POST"): CREATORS,
+    ("media:file", "GET"): MEDIA_VIEWERS,
+    ("media:thumbnail", "GET"): MEDIA_VIEWERS,
+    ("media:poster", "GET"): MEDIA_VIEWERS,
 }
 
 # --- The data each request needs ------------------------------------------------------------------
@@ -182,6 +232,34 @@ class World:
     def foreign_channel(self) -> Channel:
         return _channel(self.other.workspace)
 
+    def own_post(self) -> Post:
+        """A fresh draft going to an active Telegram channel, valid to schedule or publish (a new one per
+        request, so that deleting it does not affect the next role)."""
+        if "telegram" not in self._cache:
+            self._cache["telegram"] = Channel.objects.create(
+                workspace=self.team.workspace,
+                network="telegram",
+                external_id="@acme",
+                name="Acme on Telegram",
+                base_url="https://api.telegram.org",
+            )
+        return content_services.post_create(
+            by=self.team.member(OWNER), text="Matrix post", channel_ids=[self._cache["telegram"].pk]
+        )
+
+    def foreign_post(self) -> Post:
+        return content_services.post_create(by=self.other.member(OWNER), text="Their post")
+
+    def own_asset(self) -> MediaAsset:
+        """A fresh video (with its poster and thumbnail files) per request, so that deleting it does not
+        affect the next role."""
+        self._cache["assets"] = self._cache.get("assets", 0) + 1
+        name = f"clip-{self._cache['assets']}.mp4"
+        return stored_asset(self.team.workspace, name=name, kind=MediaKind.VIDEO)
+
+    def foreign_asset(self) -> MediaAsset:
+        return stored_asset(self.other.workspace, name="theirs.mp4", kind=MediaKind.VIDEO)
+
 
 def _invitation(workspace: Any, email: str) -> Invitation:
     return Invitation.objects.create(
@@ -224,7 +302,16 @@ API_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
     "/api/v1/channels/{id}": (lambda w, role: w.own_channel().pk, World.foreign_channel),
     "/api/v1/channels/{id}/test": (lambda w, role: w.own_channel().pk, World.foreign_channel),
     "/api/v1/channels/{id}/reconnect": (lambda w, role: w.own_channel().pk, World.foreign_channel),
+    "/api/v1/posts/{id}": (lambda w, role: w.own_post().pk, World.foreign_post),
+    "/api/v1/posts/{id}/schedule": (lambda w, role: w.own_post().pk, World.foreign_post),
+    "/api/v1/posts/{id}/publish": (lambda w, role: w.own_post().pk, World.foreign_post),
+    "/api/v1/posts/{id}/history": (lambda w, role: w.own_post().pk, World.foreign_post),
+    "/api/v1/media/{id}": (lambda w, role: w.own_asset().pk, World.foreign_asset),
+    "/api/v1/media/{id}/file": (lambda w, role: w.own_asset().pk, World.foreign_asset),
 }
+
+# A local time in the team's zone (Europe/Paris) a month ahead: schedulable.
+SOON = (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
 
 API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/workspace"): {"name": "Renamed"},
@@ -234,6 +321,12 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/channels"): {"network": "fakenet", "fields": {"token": "good-matrix-token"}},
     ("PATCH", "/api/v1/channels/{id}"): {"name": "Renamed"},
     ("POST", "/api/v1/channels/{id}/reconnect"): {"fields": {"token": "good-matrix-token-2"}},
+    ("POST", "/api/v1/content/validate"): {"text": "Hello", "networks": ["x", "telegram"]},
+    ("POST", "/api/v1/posts"): {"text": "Hello"},
+    ("PATCH", "/api/v1/posts/{id}"): {"text": "Changed"},
+    ("POST", "/api/v1/posts/{id}/schedule"): {"at": SOON},
+    ("POST", "/api/v1/media"): {"file": png_upload},  # a callable: a new file per request, sent multipart
+    ("PATCH", "/api/v1/media/{id}"): {"alt_text": "Matrix"},
 }
 
 HTML_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
@@ -241,12 +334,14 @@ HTML_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
     "invitation_id": (lambda w, role: w.own_invitation().pk, World.foreign_invitation),
     "token_id": (lambda w, role: w.own_token(role).pk, World.foreign_token),
     "channel_id": (lambda w, role: w.own_channel().pk, World.foreign_channel),
+    "post_id": (lambda w, role: w.own_post().pk, World.foreign_post),
+    "asset_id": (lambda w, role: w.own_asset().pk, World.foreign_asset),
 }
 # <slug:network> in the channels pages: a fake network (channels/tests/fakes.py) that has what the page needs.
 HTML_NETWORKS: dict[str, str] = {"channels:oauth_start": "fakeoauth"}
 DEFAULT_NETWORK = "fakenet"
 
-HTML_POST_DATA: dict[str, dict[str, str]] = {
+HTML_POST_DATA: dict[str, dict[str, Any]] = {
     "members": {"email": "new.person@example.com", "role": "client"},
     "member_update": {"role": "analyst"},
     "settings": {"name": "Renamed", "timezone": "Europe/Paris", "language": "en"},
@@ -254,6 +349,12 @@ HTML_POST_DATA: dict[str, dict[str, str]] = {
     "channels:connect": {"token": "good-matrix-token"},
     "channels:reconnect": {"token": "good-matrix-token-2"},
     "channels:rename": {"name": "Renamed"},
+    "content:new": {"text": "Hello", "action": "save"},
+    "content:edit": {"text": "Changed", "action": "save"},
+    "content:validate": {"text": "Hello"},
+    "content:schedule": {"schedule_at": SOON},
+    "media:upload": {"files": png_upload},  # a callable: a new file per request
+    "media:detail": {"alt_text": "Matrix"},
 }
 
 # --- Enumeration ---------------------------------------------------------------------------------
@@ -266,6 +367,14 @@ WORKSPACE_PAGES = {
 } | {
     f"channels:{pattern.name}": str(pattern.pattern)
     for pattern in channel_urls.urlpatterns
+    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+} | {
+    f"content:{pattern.name}": str(pattern.pattern)
+    for pattern in content_urls.urlpatterns
+    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+} | {
+    f"media:{pattern.name}": str(pattern.pattern)
+    for pattern in media_urls.urlpatterns
     if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
 }
 API_ID_OPERATIONS = [op for op in API_OPERATIONS if "{" in op[1]]
@@ -298,6 +407,8 @@ def _api_call(client: Client, method: str, url: str, body: dict[str, Any] | None
     call = getattr(client, method.lower())
     if body is None:
         return call(url)
+    if any(callable(value) for value in body.values()):  # a file upload: multipart, a fresh file each time
+        return call(url, {key: value() if callable(value) else value for key, value in body.items()})
     return call(url, json.dumps(body), content_type="application/json")
 
 
@@ -362,7 +473,8 @@ def _html_client(world: World, role: Role) -> Client:
 
 def _html_call(client: Client, method: str, url: str, name: str):
     if method == "POST":
-        return client.post(url, HTML_POST_DATA.get(name, {}))
+        data = HTML_POST_DATA.get(name, {})
+        return client.post(url, {key: value() if callable(value) else value for key, value in data.items()})
     return client.get(url)
 
 

@@ -40,7 +40,7 @@ def _network_out(net: Network) -> dict[str, Any]:
             {
                 "name": credential.name,
                 "label": catalog.field_label(credential),
-                "secret": credential.secret,
+                "is_secret": credential.secret,
                 "required": credential.required,
                 "help": catalog.field_help(credential),
             }
@@ -48,8 +48,8 @@ def _network_out(net: Network) -> dict[str, Any]:
         ]
         if not net.is_manual
         else [
-            {"name": "name", "label": _("Name"), "secret": False, "required": True, "help": ""},
-            {"name": "url", "label": _("Profile address"), "secret": False, "required": False, "help": ""},
+            {"name": "name", "label": _("Name"), "is_secret": False, "required": True, "help": ""},
+            {"name": "url", "label": _("Profile address"), "is_secret": False, "required": False, "help": ""},
         ],
         "sign_in": net.oauth_available,
         "default_base_url": net.default_base_url,

@@ -28,7 +28,7 @@ Name = Annotated[str, StringConstraints(max_length=MAX_NAME_LENGTH), AfterValida
 class CredentialFieldOut(Schema):
     name: str
     label: str
-    secret: bool = Field(description="Stored encrypted and never returned.")
+    is_secret: bool = Field(description="A secret value: a password input, stored encrypted, never returned.")
     required: bool
     help: str
 

@@ -105,19 +105,8 @@ def status_from_counts(
 
 
 def post_status(post: Post) -> PostStatus:
-    """The status of one post (uses the list's annotations when present)."""
-    if hasattr(post, "n_targets"):
-        return status_from_counts(
-            targets=post.n_targets,
-            attention=post.n_attention,
-            active=post.n_active,
-            scheduled=post.n_scheduled,
-            approval=post.n_approval,
-            published=post.n_published,
-            cancelled=post.n_cancelled,
-        )
-    states = list(Target.objects.filter(post=post).values_list("state", flat=True))
-    return status_from_states(states)
+    """The status of one post, from its targets (prefetched ones when the caller prefetched them)."""
+    return status_from_states([target.state for target in post.targets.all()])
 
 
 def status_from_states(states: list[str]) -> PostStatus:
@@ -142,7 +131,8 @@ def post_list(
     scheduled_from: datetime | None = None,
     scheduled_to: datetime | None = None,
 ) -> QuerySet[Post]:
-    """The workspace's posts, newest plan first, annotated with their targets' counts (``post_status``)."""
+    """The workspace's posts, newest plan first, annotated with their targets' counts (for the status
+    filter)."""
     permissions.require(by, "post.view")
     posts = Post.objects.filter(workspace=by.workspace)
     if channel_id is not None:

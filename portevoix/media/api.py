@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from ninja import File, Form, Path, Query, Router, Status, UploadedFile
 
 from portevoix.core.api import MAX_ID, error_responses, paginate
@@ -19,7 +20,7 @@ ID = Path(..., ge=1, le=MAX_ID, description="The media file's id.")
 
 _BINARY = {
     "responses": {
-        "200": {
+        200: {
             "description": "The file, with the content type found at upload. Single byte ranges are "
             "answered with 206.",
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
@@ -93,6 +94,6 @@ def media_delete(request: HttpRequest, id: int = ID) -> Status[None]:
     summary="Download a media file",
     openapi_extra=_BINARY,
 )
-def media_file(request: HttpRequest, id: int = ID) -> HttpResponse:
+def media_file(request: HttpRequest, id: int = ID) -> HttpResponseBase:
     asset = selectors.media_get(by=member(request), asset_id=id)
     return responses.media_response(request, asset)

@@ -38,7 +38,9 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    # The field's name shadows Form.files (the request's files) in the type checker only: Django's form
+    # metaclass moves declared fields into base_fields.
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("Images or videos"),
         help_text=_("JPEG, PNG, GIF, WebP; MP4, MOV, WebM. Location and camera data are removed."),
     )

@@ -29,11 +29,12 @@ def strip(pillow_format: str, data: bytes) -> bytes:
 
 # Application segments kept, by marker, when their payload starts with one of these identifiers.
 _JPEG_KEEP = {
-    0xE0: (b"JFIF\x00",),  # JFIF header (density); its JFXX thumbnail extension is dropped
+    0xE0: (b"JFIF\x00",),  # JFIF header (density), without its thumbnail; the JFXX extension is dropped
     0xE2: (b"ICC_PROFILE\x00",),  # colour profile, possibly in several chunks
     0xEE: (b"Adobe",),  # colour transform of CMYK/YCCK files
 }
 _SOS, _EOI = 0xDA, 0xD9
+_JFIF_WITHOUT_THUMBNAIL = 14  # "JFIF\0", version, units, densities, thumbnail width and height (0, 0)
 
 
 def strip_jpeg(data: bytes) -> bytes:
@@ -69,6 +70,10 @@ def strip_jpeg(data: bytes) -> bytes:
         is_metadata = 0xE0 <= marker <= 0xEF or marker == 0xFE  # APPn segments and comments
         if is_metadata and not payload.startswith(_JPEG_KEEP.get(marker, ())):
             continue
+        if marker == 0xE0 and len(payload) > _JFIF_WITHOUT_THUMBNAIL:
+            # The thumbnail may show the picture before it was cropped: keep the header only.
+            payload = payload[: _JFIF_WITHOUT_THUMBNAIL - 2] + b"\x00\x00"
+            segment = (len(payload) + 2).to_bytes(2, "big") + payload
         out += bytes((0xFF, marker)) + segment
         if marker == _SOS:
             end = _entropy_end(data, i)

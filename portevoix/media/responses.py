@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,7 @@ _CHUNK = 64 * 1024
 VARIANTS = ("file", "thumbnail", "poster")
 
 
-def media_response(request: HttpRequest, asset: MediaAsset, variant: str = "file") -> HttpResponse:
+def media_response(request: HttpRequest, asset: MediaAsset, variant: str = "file") -> HttpResponseBase:
     if variant == "thumbnail":
         field, content_type, filename = asset.thumbnail, "image/jpeg", f"{asset.sha256[:12]}.thumb.jpg"
         if not field and asset.kind == "image":
@@ -37,15 +38,16 @@ def media_response(request: HttpRequest, asset: MediaAsset, variant: str = "file
         field, content_type, filename = asset.poster, "image/jpeg", f"{asset.sha256[:12]}.poster.jpg"
     else:
         field, content_type, filename = asset.file, asset.content_type, asset.download_name
-    if not field:
+    name = field.name if field else ""
+    if not name:
         raise NotFound(_("This file has no such preview."))
     try:
-        handle = field.storage.open(field.name, "rb")
+        handle = field.storage.open(name, "rb")
     except FileNotFoundError:
         raise NotFound(_("The stored file is missing.")) from None
-    size = field.storage.size(field.name)
+    size = field.storage.size(name)
     response = _ranged(request, handle, size, content_type)
-    response["Content-Disposition"] = content_disposition_header(False, filename)
+    response["Content-Disposition"] = content_disposition_header(False, filename) or "inline"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -54,10 +56,10 @@ def media_response(request: HttpRequest, asset: MediaAsset, variant: str = "file
     return response
 
 
-def _ranged(request: HttpRequest, handle: IO[bytes], size: int, content_type: str) -> HttpResponse:
+def _ranged(request: HttpRequest, handle: IO[bytes], size: int, content_type: str) -> HttpResponseBase:
     match = _RANGE.match(request.headers.get("Range", "").strip())
     if match is None or request.method != "GET":
-        response: HttpResponse = FileResponse(handle, content_type=content_type)
+        response: HttpResponseBase = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(size)
         return response
     start_text, end_text = match["start"], match["end"]

@@ -68,9 +68,9 @@ def as_media_item(asset: MediaAsset) -> MediaItem:
 
 def local_path(asset: MediaAsset) -> Path:
     """``storage.path()`` of the file; with a remote storage (S3), a copy kept in the data directory."""
-    storage = asset.file.storage
+    storage, name = asset.file.storage, asset.file.name or ""
     try:
-        return Path(storage.path(asset.file.name))
+        return Path(storage.path(name))
     except NotImplementedError:
         pass
     cache = Path(settings.DATA_DIR) / "cache" / "media"
@@ -79,7 +79,7 @@ def local_path(asset: MediaAsset) -> Path:
     if not path.exists():
         with (
             tempfile.NamedTemporaryFile(dir=cache, delete=False) as out,
-            storage.open(asset.file.name) as source,
+            storage.open(name) as source,
         ):
             shutil.copyfileobj(source, out)
         Path(out.name).replace(path)

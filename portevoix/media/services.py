@@ -288,13 +288,13 @@ def _store(asset: MediaAsset, processed: Processed, fmt: Format, by: Membership)
     try:
         with processed.open() as content:
             asset.file.save(f"upload.{fmt.extension}", content, save=False)
-        stored.append(asset.file.name)
+        stored.append(asset.file.name or "")
         if processed.thumbnail:
             asset.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
-            stored.append(asset.thumbnail.name)
+            stored.append(asset.thumbnail.name or "")
         if processed.poster:
             asset.poster.save("poster.jpg", ContentFile(processed.poster), save=False)
-            stored.append(asset.poster.name)
+            stored.append(asset.poster.name or "")
         with transaction.atomic():
             asset.save()
             audit.record(

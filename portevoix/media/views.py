@@ -3,6 +3,7 @@ details, alt text, delete), and the file itself for members. Thin: services and 
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -62,7 +63,7 @@ def media_upload(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("media:list", membership.workspace.slug)
     added = 0
     for upload in form.cleaned_data["files"]:
@@ -133,19 +134,24 @@ def media_delete(request: HttpRequest, asset_id: int) -> HttpResponse:
     return redirect("media:list", membership.workspace.slug)
 
 
+def _serve(request: HttpRequest, asset_id: int, variant: str) -> HttpResponse:
+    # A FileResponse is a streaming response, not an HttpResponse; workspace_view's type wants the latter.
+    return cast(HttpResponse, responses.media_response(request, _asset(request, asset_id), variant))
+
+
 @require_safe
 @workspace_view("media.view")
 def media_file(request: HttpRequest, asset_id: int) -> HttpResponse:
-    return responses.media_response(request, _asset(request, asset_id))
+    return _serve(request, asset_id, "file")
 
 
 @require_safe
 @workspace_view("media.view")
 def media_thumbnail(request: HttpRequest, asset_id: int) -> HttpResponse:
-    return responses.media_response(request, _asset(request, asset_id), "thumbnail")
+    return _serve(request, asset_id, "thumbnail")
 
 
 @require_safe
 @workspace_view("media.view")
 def media_poster(request: HttpRequest, asset_id: int) -> HttpResponse:
-    return responses.media_response(request, _asset(request, asset_id), "poster")
+    return _serve(request, asset_id, "poster")

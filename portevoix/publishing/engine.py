@@ -541,7 +541,7 @@ class Engine:
             self._finish_attempt(
                 job, AttemptOutcome.RETRYABLE, error_code=code_for(error), message=message, detail=detail
             )
-            if isinstance(error, ReauthRequired | AuthExpired):
+            if isinstance(error, ReauthRequired):  # (an AuthExpired is renewed by the next publish)
                 runtime.report_channel_error(job.target.channel, error)
         else:
             self._finish_attempt(job, AttemptOutcome.PENDING_REMOTE, published=value)

@@ -4,15 +4,16 @@ The engine collects what went wrong while it finishes a batch (``Alerts.add``) a
 notification per workspace, kind and channel (``Alerts.flush``, inside its transaction): a network that
 refuses fifty posts at once makes one alert listing them, not fifty. E-mails go after the commit, in each
 recipient's language, at most one per workspace, kind and channel every ``email_cooldown`` (the in-app
-list always has every alert). A failing mail server is logged and never undoes a publication.
+list always has every alert). The e-mails are sent by a task enqueued after the commit, so a slow or
+failing mail server never holds up a worker that is publishing, and never undoes a publication.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.core.mail import send_mail
 from django.db import transaction
@@ -176,8 +177,16 @@ def notify(
         notification.targets.add(*target_ids)
     if not recent:
         notification_id = notification.pk
-        transaction.on_commit(lambda: send_alert_email(notification_id, items, channel), robust=True)
+        payload = [asdict(item) for item in items]
+        transaction.on_commit(lambda: _enqueue_email(notification_id, payload), robust=True)
     return notification
+
+
+def _enqueue_email(notification_id: int, items: list[dict[str, Any]]) -> None:
+    """E-mail through a task: a slow mail server must never hold up the worker that is publishing."""
+    from portevoix.publishing.tasks import send_alert_email_task  # tasks imports the engine, which imports us
+
+    send_alert_email_task.enqueue(notification_id, items)
 
 
 def notify_token_expiring(*, channel: Channel, now: datetime | None = None) -> Notification:
@@ -193,12 +202,14 @@ def recipients(workspace: Workspace) -> QuerySet[Membership]:
     ).select_related("user")
 
 
-def send_alert_email(notification_id: int, items: list[Item], channel: Channel | None) -> int:
+def send_alert_email(notification_id: int, items: list[Item]) -> int:
     """Send an alert to the workspace's owners and managers, each in their own language."""
-    notification = Notification.objects.select_related("workspace").filter(pk=notification_id).first()
+    notification = (
+        Notification.objects.select_related("workspace", "channel").filter(pk=notification_id).first()
+    )
     if notification is None:
         return 0
-    workspace = notification.workspace
+    workspace, channel = notification.workspace, notification.channel
     url = absolute_url(reverse("workspaces:dashboard", args=[workspace.slug]))
     sent = 0
     for membership in recipients(workspace):
@@ -221,10 +232,3 @@ def send_alert_email(notification_id: int, items: list[Item], channel: Channel |
             continue
         sent += 1
     return sent
-
-
-def group_by_kind(alerts: list[tuple[Target, str, str]]) -> dict[str, list[Target]]:
-    grouped: dict[str, list[Target]] = defaultdict(list)
-    for target, kind, _message in alerts:
-        grouped[kind].append(target)
-    return grouped

@@ -1,4 +1,4 @@
-"""Publishing's tasks: ``publish_due`` (claims and publishes what is due) and a daily clean-up.
+"""Publishing's tasks: ``publish_due`` (claims and publishes what is due), alert e-mails, a clean-up.
 
 No scheduled post is ever kept as a broker ETA: the scheduler enqueues ``publish_due`` every few seconds
 and the task finds due targets in the database (docs/decisions/0005-publishing-engine.md). A person's
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from portevoix.core.scheduling import register_periodic
-from portevoix.publishing import buckets, dispatch
+from portevoix.publishing import buckets, dispatch, notifications
 
 # Ahead of other queued work (thumbnails, reports): a worker picks publishing first when both wait.
 PRIORITY = 50
@@ -28,6 +28,12 @@ def publish_due() -> dict[str, Any]:
     """Claim and publish due targets until nothing is due within the prefetch window."""
     stats = dispatch.run(on_full_batch=lambda: publish_due.enqueue())
     return stats.as_dict()
+
+
+@task()
+def send_alert_email_task(notification_id: int, items: list[dict[str, Any]]) -> int:
+    """E-mail an alert to the workspace's owners and managers (see notifications.py)."""
+    return notifications.send_alert_email(notification_id, [notifications.Item(**item) for item in items])
 
 
 @task()

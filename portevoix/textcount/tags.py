@@ -30,8 +30,10 @@ def find_mentions(text: str) -> list[str]:
 
 
 def count_hashtags(text: str) -> int:
-    return len(find_hashtags(text))
+    ensure_measurable(text)
+    return len(_HASHTAG.findall(text))
 
 
 def count_mentions(text: str) -> int:
-    return len(find_mentions(text))
+    ensure_measurable(text)
+    return len(_MENTION.findall(text))

@@ -26,7 +26,7 @@ class Unit(StrEnum):
 
 def utf16_length(text: str) -> int:
     """Length in UTF-16 code units: code points above U+FFFF take two."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le", errors="surrogatepass")) // 2
 
 
 def utf8_length(text: str) -> int:

@@ -13,6 +13,7 @@ from portevoix.workspaces import permissions, selectors
 # (url name, label, permission). A section appears here only once it exists.
 SECTIONS = [
     ("workspaces:dashboard", _("Overview"), "workspace.view"),
+    ("content:list", _("Posts"), "post.view"),
     ("channels:list", _("Channels"), "channel.view"),
     ("media:list", _("Media library"), "media.view"),
     ("workspaces:members", _("Team"), "member.view"),

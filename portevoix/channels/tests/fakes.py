@@ -23,13 +23,13 @@ from portevoix.connectors import registry
 from portevoix.connectors.base import Connector
 from portevoix.connectors.errors import AuthExpired, ReauthRequired, Transient
 from portevoix.connectors.types import (
-    OAuth2,
     AccountInfo,
     Auth,
     AuthKind,
     Capability,
     CredentialField,
     Limits,
+    OAuth2,
     TokenSet,
 )
 

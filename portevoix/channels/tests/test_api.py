@@ -44,8 +44,20 @@ def test_networks_describe_the_registered_connectors(team, api_client_for):
     assert fakenet["label"] == "Fakenet"
     assert fakenet["auth"] == "bot_token"
     assert fakenet["fields"] == [
-        {"name": "token", "label": "Bot token", "secret": True, "required": True, "help": "From the bot settings."},
-        {"name": "chat", "label": "Chat", "secret": False, "required": False, "help": "@name or numeric id."},
+        {
+            "name": "token",
+            "label": "Bot token",
+            "is_secret": True,
+            "required": True,
+            "help": "From the bot settings.",
+        },
+        {
+            "name": "chat",
+            "label": "Chat",
+            "is_secret": False,
+            "required": False,
+            "help": "@name or numeric id.",
+        },
     ]
     assert fakenet["capabilities"] == ["publish", "followers", "images"]
     assert fakenet["limits"]["text"] == 280
@@ -85,10 +97,14 @@ def test_connect_list_get_test_rename_disconnect(team, api_client_for):
     assert tested.json()["ok"] is True
     assert tested.json()["message"] == ""
 
-    renamed = client.patch(f"/api/v1/channels/{created['id']}", json.dumps({"name": "News"}), content_type="application/json")
+    renamed = client.patch(
+        f"/api/v1/channels/{created['id']}", json.dumps({"name": "News"}), content_type="application/json"
+    )
     assert renamed.json()["name"] == "News"
 
-    reconnected = post(client, f"/api/v1/channels/{created['id']}/reconnect", {"fields": {"token": "good-new-1"}})
+    reconnected = post(
+        client, f"/api/v1/channels/{created['id']}/reconnect", {"fields": {"token": "good-new-1"}}
+    )
     assert reconnected.status_code == 200
     assert Channel.objects.get().credentials.reveal()["token"] == "good-new-1"
 
@@ -187,7 +203,9 @@ def test_broken_json_and_bad_names_are_4xx(team, api_client_for):
     response = client.post("/api/v1/channels", "{not json", content_type="application/json")
     assert response.status_code == 400
     for name in ("", " ", "x" * 201):
-        response = client.patch(f"/api/v1/channels/{channel.pk}", json.dumps({"name": name}), content_type="application/json")
+        response = client.patch(
+            f"/api/v1/channels/{channel.pk}", json.dumps({"name": name}), content_type="application/json"
+        )
         assert response.status_code == 422
     assert Channel.objects.get(pk=channel.pk).name == "Fake account"
 

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from portevoix.channels import selectors, services
 from portevoix.channels.models import Channel, ChannelStatus
+from portevoix.channels.services import health as health_module
+from portevoix.channels.services import refresh as refresh_module
 from portevoix.channels.tasks import check_channels, refresh_channel_tokens
 from portevoix.channels.tests.fakes import FAKENET_API, FAKEOAUTH_TOKEN, SECRET_TOKEN
 from portevoix.channels.tests.helpers import make_channel, stored_credentials
@@ -101,8 +103,10 @@ def test_an_abandoned_claim_lapses_and_its_late_write_is_refused(team):
     abandoned = services.channel_refresh_claim(channel_id=channel.pk, now=now)
     later = now + services.REFRESH_LEASE + timedelta(seconds=1)
     taken_over = services.channel_refresh_claim(channel_id=channel.pk, now=later)
-    assert abandoned and taken_over and abandoned != taken_over
-    assert not services._release(channel.pk, abandoned, last_error="stale worker")  # fencing
+    assert abandoned
+    assert taken_over
+    assert abandoned != taken_over
+    assert not refresh_module._release(channel.pk, abandoned, last_error="stale worker")  # fencing
     assert Channel.objects.get(pk=channel.pk).last_error == ""
 
 
@@ -240,14 +244,14 @@ def test_the_daily_check_tests_active_channels_not_checked_lately(team):
 def test_one_broken_channel_does_not_stop_the_daily_check(team, monkeypatch):
     first = make_channel(team.workspace, external_id="a")
     make_channel(team.workspace, external_id="b")
-    original = services.channel_check
+    original = health_module.channel_check
 
     def flaky(*, channel):
         if channel.pk == first.pk:
             raise RuntimeError("boom")
         return original(channel=channel)
 
-    monkeypatch.setattr(services, "channel_check", flaky)
+    monkeypatch.setattr(health_module, "channel_check", flaky)
     summary = services.channels_check_all()
     assert summary.seen == 2
     assert summary.ok == 1

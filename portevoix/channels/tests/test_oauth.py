@@ -91,7 +91,12 @@ def test_the_callback_exchanges_the_code_and_connects_the_account(team, client_f
     assert challenge == query["code_challenge"]
     assert me.calls.last.request.headers["Authorization"] == "Bearer at-fresh-1"
     channel = Channel.objects.get()
-    assert (channel.network, channel.external_id, channel.name, channel.handle) == ("fakeoauth", "u-1", "Ada", "@ada")
+    assert (channel.network, channel.external_id, channel.name, channel.handle) == (
+        "fakeoauth",
+        "u-1",
+        "Ada",
+        "@ada",
+    )
     assert channel.credentials.reveal() == {"access_token": "at-fresh-1", "refresh_token": "rt-fresh-1"}
     assert "at-fresh-1" not in stored_credentials(channel)
     assert channel.token_expires_at is not None
@@ -159,7 +164,9 @@ def test_losing_the_right_to_manage_channels_midway_is_403(team, client_for, net
 def test_a_refusal_on_the_network_sends_back_to_the_connect_page(team, client_for, network):
     client = client_for(team.user(Role.OWNER))
     query = start(client, team)
-    response = callback(client, error="access_denied", error_description="The user said no", state=query["state"])
+    response = callback(
+        client, error="access_denied", error_description="The user said no", state=query["state"]
+    )
     assert response.status_code == 302
     assert response["Location"] == url("connect", team, "fakeoauth") + "?again=1"
     page = client.get(response["Location"])
@@ -221,7 +228,8 @@ def test_several_accounts_lead_to_a_choice_page(team, client_for, network):
     response = callback(client, code="c", state=query["state"])
     assert response["Location"] == url("oauth_choose", team, "fakeoauth")
     html = client.get(response["Location"]).content.decode()
-    assert "Bakery" in html and "Flower shop" in html
+    assert "Bakery" in html
+    assert "Flower shop" in html
     assert "at-fresh-1" not in html
     assert "at-fresh-1" not in str(dict(client.session))  # kept encrypted
     response = client.post(url("oauth_choose", team, "fakeoauth"), {"accounts": ["1"]})
@@ -295,7 +303,9 @@ def test_reconnecting_with_another_account_is_refused(team, client_for, network)
 
 @pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999"])
 def test_a_garbage_channel_id_to_reconnect_is_not_found(team, client_for, value):
-    response = client_for(team.user(Role.OWNER)).post(url("oauth_start", team, "fakeoauth"), {"channel": value})
+    response = client_for(team.user(Role.OWNER)).post(
+        url("oauth_start", team, "fakeoauth"), {"channel": value}
+    )
     assert response.status_code == 404
 
 
@@ -308,13 +318,17 @@ def test_mastodon_asks_for_the_instance_registers_the_app_and_connects(team, cli
     assert 'data-testid="sign-in"' in html
     assert 'name="base_url"' in html
     assert 'type="password" name="access_token"' in html  # the pasted-token alternative it declares
-    apps = network.post("https://social.example/api/v1/apps").respond(200, json=fixture("mastodon", "app.json"))
+    apps = network.post("https://social.example/api/v1/apps").respond(
+        200, json=fixture("mastodon", "app.json")
+    )
     response = client.post(url("oauth_start", team, "mastodon"), {"base_url": "Social.Example"})
     assert response.status_code == 302
     assert response["Location"].startswith("https://social.example/oauth/authorize?")
     assert parse_qs(apps.calls.last.request.content.decode())["redirect_uris"] == [CALLBACK]
     query = query_of(response["Location"])
-    token = network.post("https://social.example/oauth/token").respond(200, json=fixture("mastodon", "token.json"))
+    token = network.post("https://social.example/oauth/token").respond(
+        200, json=fixture("mastodon", "token.json")
+    )
     network.get("https://social.example/api/v1/accounts/verify_credentials").respond(
         200, json=fixture("mastodon", "account.json")
     )
@@ -330,7 +344,9 @@ def test_mastodon_asks_for_the_instance_registers_the_app_and_connects(team, cli
     assert channel.token_expires_at is None
 
 
-def test_mastodon_refuses_an_instance_address_with_a_path_or_a_private_one(team, client_for, settings, network):
+def test_mastodon_refuses_an_instance_address_with_a_path_or_a_private_one(
+    team, client_for, settings, network
+):
     client = client_for(team.user(Role.OWNER))
     response = client.post(url("oauth_start", team, "mastodon"), {"base_url": "https://social.example/@me"})
     assert response.status_code == 400
@@ -374,14 +390,17 @@ def test_vk_lists_the_communities_and_connects_the_chosen_one(team, client_for, 
         }
     }
     groups = network.post("https://api.vk.com/method/groups.get").respond(200, json=communities)
-    network.post("https://api.vk.com/method/groups.getById").respond(200, json=fixture("vk", "groups_getById.json"))
+    network.post("https://api.vk.com/method/groups.getById").respond(
+        200, json=fixture("vk", "groups_getById.json")
+    )
     response = callback(client, code="vk-code", state=query["state"], device_id="dev-42")
     assert response["Location"] == url("oauth_choose", team, "vk")
     sent = parse_qs(token.calls.last.request.content.decode())
     assert sent["device_id"] == ["dev-42"]
     assert "filter=admin%2Ceditor" in groups.calls.last.request.content.decode()
     html = client.get(response["Location"]).content.decode()
-    assert "Portevoix Demo" in html and "Other page" in html
+    assert "Portevoix Demo" in html
+    assert "Other page" in html
     response = client.post(url("oauth_choose", team, "vk"), {"accounts": ["0"]})
     assert response.status_code == 302
     channel = Channel.objects.get()

@@ -368,3 +368,17 @@ def test_other_engine_errors_leave_the_channel_alone(team):
     services.channel_report_error(channel=channel, error=ContentRejected("Too long."))
     channel.refresh_from_db()
     assert channel.status == ChannelStatus.ACTIVE
+
+
+def test_an_expired_access_is_reported_only_where_it_cannot_be_renewed(team, network):
+    from portevoix.connectors.errors import AuthExpired
+
+    renewable = make_channel(team.workspace)  # Fakenet renews its tokens: the engine will refresh
+    services.channel_report_error(channel=renewable, error=AuthExpired("Expired."))
+    renewable.refresh_from_db()
+    assert renewable.status == ChannelStatus.ACTIVE
+    assert not network.calls
+    manual = make_channel(team.workspace, network="fakemanual", external_id="m")
+    services.channel_report_error(channel=manual, error=AuthExpired("Expired."))
+    manual.refresh_from_db()
+    assert manual.status == ChannelStatus.NEEDS_REAUTH

@@ -36,7 +36,9 @@ def test_the_list_shows_channels_and_their_health(team, client_for):
 
 
 def test_the_navigation_offers_channels_to_staff_only(team, client_for):
-    page = client_for(team.user(Role.DESIGNER)).get(reverse("workspaces:dashboard", args=[team.workspace.slug]))
+    page = client_for(team.user(Role.DESIGNER)).get(
+        reverse("workspaces:dashboard", args=[team.workspace.slug])
+    )
     assert url("list", team) in page.content.decode()
     page = client_for(team.user(Role.CLIENT)).get(reverse("workspaces:dashboard", args=[team.workspace.slug]))
     assert url("list", team) not in page.content.decode()
@@ -48,7 +50,9 @@ def test_connect_index_lists_every_registered_network_with_its_declared_capabili
         assert f'data-testid="network-{key}"' in html
     fakenet = html.split('data-testid="network-fakenet"')[1].split("</article>")[0]
     assert "Bot token" in fakenet
-    assert "Publishing" in fakenet and "Follower count" in fakenet and "Images" in fakenet
+    assert "Publishing" in fakenet
+    assert "Follower count" in fakenet
+    assert "Images" in fakenet
     assert "Video" not in fakenet  # not declared, not offered
     assert "Post statistics" not in fakenet
     manual = html.split('data-testid="network-fakemanual"')[1].split("</article>")[0]
@@ -181,3 +185,21 @@ def test_actions_are_post_only(team, client_for):
     for name in ("test", "disconnect", "rename"):
         assert client.get(url(name, team, channel.pk)).status_code == 405
     assert client.get(url("oauth_start", team, "fakeoauth")).status_code == 405
+
+
+def test_the_admin_shows_channels_without_credentials(team, make_user, client_for, lose_vault_key):
+    from portevoix.channels.tests.helpers import stored_credentials
+
+    channel = make_channel(team.workspace)
+    admin = client_for(make_user("root@example.com", is_staff=True, is_superuser=True))
+    listing = admin.get("/admin/channels/channel/")
+    assert listing.status_code == 200
+    page = admin.get(f"/admin/channels/channel/{channel.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Fake account" in html
+    assert SECRET_TOKEN not in html
+    assert stored_credentials(channel) not in html
+    assert admin.post(f"/admin/channels/channel/{channel.pk}/change/", {"name": "x"}).status_code == 403
+    lose_vault_key()  # the admin never decrypts: it still works without the key
+    assert admin.get(f"/admin/channels/channel/{channel.pk}/change/").status_code == 200

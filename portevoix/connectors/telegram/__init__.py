@@ -79,6 +79,13 @@ class Telegram(Connector):
                 help="Create a bot with @BotFather (/newbot) and paste the token it gives. Then add the bot "
                 "to the channel or group as an administrator allowed to post messages.",
             ),
+            # The channels app passes a field named "external_id" as ChannelConfig.external_id to verify().
+            CredentialField(
+                name="external_id",
+                label="Channel or group",
+                help="Its public @username (or https://t.me/username), or for a private chat its numeric id "
+                "such as -1001234567890.",
+            ),
         ),
     )
     capabilities = frozenset(

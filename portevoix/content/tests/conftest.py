@@ -103,10 +103,6 @@ def next_paris_transitions(now: datetime) -> tuple[str, str]:
     the future, so they can be scheduled)."""
     zone = ZoneInfo("Europe/Paris")
     year = now.astimezone(zone).year
-    spring = next(
-        last_sunday(y, 3) for y in itertools.count(year) if datetime(y, 3, 1, tzinfo=zone) > now
-    )
-    autumn = next(
-        last_sunday(y, 10) for y in itertools.count(year) if datetime(y, 10, 1, tzinfo=zone) > now
-    )
+    spring = next(last_sunday(y, 3) for y in itertools.count(year) if datetime(y, 3, 1, tzinfo=zone) > now)
+    autumn = next(last_sunday(y, 10) for y in itertools.count(year) if datetime(y, 10, 1, tzinfo=zone) > now)
     return spring.isoformat(), autumn.isoformat()

@@ -21,7 +21,11 @@ VALIDATE = "/api/v1/content/validate"
 
 def soon(days: int = 30) -> str:
     """A local time in the workspace's zone, ``days`` from now."""
-    return (timezone.now() + timedelta(days=days)).astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT10:00")
+    return (
+        (timezone.now() + timedelta(days=days))
+        .astimezone(ZoneInfo("Europe/Paris"))
+        .strftime("%Y-%m-%dT10:00")
+    )
 
 
 @pytest.fixture
@@ -36,7 +40,9 @@ def test_validate_answers_per_network(owner_api):
     body = {
         "text": "Hello " + "a" * 300,
         "networks": ["x", "bluesky", "mastodon", "telegram"],
-        "media": [{"kind": "image", "content_type": "image/png", "size": 2_000_000, "width": 800, "height": 600}],
+        "media": [
+            {"kind": "image", "content_type": "image/png", "size": 2_000_000, "width": 800, "height": 600}
+        ],
     }
     response = api_json(owner_api, "POST", VALIDATE, body)
     assert response.status_code == 200, response.content
@@ -47,7 +53,8 @@ def test_validate_answers_per_network(owner_api):
     # X has no connector yet: its media are not judged, its text is.
     assert [p["code"] for p in x["problems"]] == ["too_long"]
     bluesky = results["bluesky"]
-    assert bluesky["unit"] == "graphemes" and bluesky["valid"] is False
+    assert bluesky["unit"] == "graphemes"
+    assert bluesky["valid"] is False
     assert {p["code"] for p in bluesky["problems"]} == {"too_long", "file_too_large"}
     assert [c["unit"] for c in bluesky["counts"]] == ["graphemes", "utf8_bytes"]
     telegram = results["telegram"]
@@ -66,7 +73,8 @@ def test_validate_unknown_network_is_422(owner_api):
     response = api_json(owner_api, "POST", VALIDATE, {"text": "hi", "networks": ["x", "friendster"]})
     assert response.status_code == 422
     error = response.json()["error"]
-    assert error["code"] == "validation_failed" and "friendster" in error["message"]
+    assert error["code"] == "validation_failed"
+    assert "friendster" in error["message"]
     assert "networks" in error["fields"]
 
 
@@ -131,14 +139,19 @@ def test_create_read_update_delete(owner_api, team, make_channel, make_asset):
     assert created["status"] == "draft"
     assert created["variants"] == {"bluesky": "Launch day on Bluesky"}  # a blank variant is no variant
     assert [m["id"] for m in created["media"]] == [second.pk, first.pk]
-    assert {(c["id"], c["state"]) for c in created["channels"]} == {(telegram.pk, "draft"), (bluesky.pk, "draft")}
+    assert {(c["id"], c["state"]) for c in created["channels"]} == {
+        (telegram.pk, "draft"),
+        (bluesky.pk, "draft"),
+    }
     assert created["timezone"] == "Europe/Paris"
     post = Post.objects.get(pk=created["id"])
-    assert post.workspace == team.workspace and post.author == team.user(Role.OWNER)
+    assert post.workspace == team.workspace
+    assert post.author == team.user(Role.OWNER)
     assert AuditEvent.objects.filter(action="post.create", object_id=str(post.pk)).exists()
 
     got = api_json(owner_api, "GET", f"/api/v1/posts/{post.pk}").json()
-    assert got["text"] == "Launch day" and got["link"] == "https://portevoix.org/launch"
+    assert got["text"] == "Launch day"
+    assert got["link"] == "https://portevoix.org/launch"
 
     response = api_json(
         owner_api,
@@ -148,7 +161,8 @@ def test_create_read_update_delete(owner_api, team, make_channel, make_asset):
     )
     assert response.status_code == 200, response.content
     updated = response.json()
-    assert updated["text"] == "Launch day!" and updated["title"] == "Launch"  # unsent fields unchanged
+    assert updated["text"] == "Launch day!"
+    assert updated["title"] == "Launch"
     assert [m["id"] for m in updated["media"]] == [first.pk]
     assert [c["id"] for c in updated["channels"]] == [telegram.pk]
     assert not Target.objects.filter(post=post, channel=bluesky).exists()
@@ -163,11 +177,19 @@ def test_list_with_status_and_filters(owner_api, team, other_team, make_channel,
     draft = make_post("a draft about cats")
     scheduled = make_post("planned dogs")
     Target.objects.create(
-        workspace=team.workspace, post=scheduled, channel=telegram, state=TargetState.SCHEDULED, idempotency_key="k1"
+        workspace=team.workspace,
+        post=scheduled,
+        channel=telegram,
+        state=TargetState.SCHEDULED,
+        idempotency_key="k1",
     )
     failed = make_post("failed birds")
     Target.objects.create(
-        workspace=team.workspace, post=failed, channel=telegram, state=TargetState.FAILED, idempotency_key="k2"
+        workspace=team.workspace,
+        post=failed,
+        channel=telegram,
+        state=TargetState.FAILED,
+        idempotency_key="k2",
     )
     make_post("foreign", workspace=other_team.workspace)
     page = api_json(owner_api, "GET", "/api/v1/posts").json()
@@ -247,19 +269,24 @@ def ready_post(owner_api, make_channel):
 
 
 def test_schedule_in_the_workspace_zone(owner_api, ready_post):
-    at = (timezone.now() + timedelta(days=30)).astimezone(ZoneInfo("Europe/Paris")).replace(
-        hour=9, minute=30, second=0, microsecond=0
+    at = (
+        (timezone.now() + timedelta(days=30))
+        .astimezone(ZoneInfo("Europe/Paris"))
+        .replace(hour=9, minute=30, second=0, microsecond=0)
     )
     response = api_json(
         owner_api, "POST", f"/api/v1/posts/{ready_post.pk}/schedule", {"at": at.strftime("%Y-%m-%dT%H:%M")}
     )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["timezone"] == "Europe/Paris" and body["ambiguous"] is False and body["note"] == ""
+    assert body["timezone"] == "Europe/Paris"
+    assert body["ambiguous"] is False
+    assert body["note"] == ""
     assert datetime.fromisoformat(body["scheduled_at"]) == at.astimezone(UTC)
     assert body["post"]["status"] == "scheduled"
     ready_post.refresh_from_db()
-    assert ready_post.scheduled_at == at.astimezone(UTC) and ready_post.timezone == "Europe/Paris"
+    assert ready_post.scheduled_at == at.astimezone(UTC)
+    assert ready_post.timezone == "Europe/Paris"
     target = Target.objects.get(post=ready_post)
     assert (target.state, target.due_at) == (TargetState.SCHEDULED, at.astimezone(UTC))
 
@@ -282,11 +309,14 @@ def test_schedule_in_another_zone(owner_api, ready_post):
 def test_schedule_in_the_spring_gap_is_refused(owner_api, ready_post):
     # The 2026 gap named in the spec has passed; the rule is the same: the message explains it.
     for day in ["2026-03-29", next_paris_transitions(timezone.now())[0]]:
-        response = api_json(owner_api, "POST", f"/api/v1/posts/{ready_post.pk}/schedule", {"at": f"{day}T02:30"})
+        response = api_json(
+            owner_api, "POST", f"/api/v1/posts/{ready_post.pk}/schedule", {"at": f"{day}T02:30"}
+        )
         assert response.status_code == 422, response.content
         error = response.json()["error"]
         assert error["code"] == "nonexistent_local_time"
-        assert "does not exist in Europe/Paris" in error["message"] and "03:30" in error["message"]
+        assert "does not exist in Europe/Paris" in error["message"]
+        assert "03:30" in error["message"]
     assert Target.objects.get(post=ready_post).state == TargetState.DRAFT
 
 
@@ -295,7 +325,8 @@ def test_schedule_in_the_autumn_overlap_takes_the_first(owner_api, ready_post):
     response = api_json(owner_api, "POST", f"/api/v1/posts/{ready_post.pk}/schedule", {"at": f"{day}T02:30"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["ambiguous"] is True and "first occurrence" in body["note"]
+    assert body["ambiguous"] is True
+    assert "first occurrence" in body["note"]
     first = datetime.fromisoformat(f"{day}T02:30+02:00")  # summer time, before the clocks go back
     assert datetime.fromisoformat(body["scheduled_at"]) == first
     assert body["local"] == f"{day}T02:30:00+02:00"
@@ -342,7 +373,8 @@ def test_publish_now(owner_api, ready_post):
     assert response.status_code == 200, response.content
     target = Target.objects.get(post=ready_post)
     assert target.state == TargetState.SCHEDULED
-    assert target.due_at is not None and target.due_at <= timezone.now()
+    assert target.due_at is not None
+    assert target.due_at <= timezone.now()
 
 
 def test_publish_without_channels_is_422(owner_api):
@@ -358,7 +390,9 @@ def test_a_scheduled_post_must_stay_valid_and_a_sent_one_cannot_be_deleted(owner
     assert response.status_code == 422
     assert "channels" in response.json()["error"]["fields"]
     assert api_json(owner_api, "PATCH", f"/api/v1/posts/{ready_post.pk}", {"text": "Fine"}).status_code == 200
-    Target.objects.filter(post=ready_post).update(state=TargetState.PUBLISHED, remote_url="https://t.me/acme/1")
+    Target.objects.filter(post=ready_post).update(
+        state=TargetState.PUBLISHED, remote_url="https://t.me/acme/1"
+    )
     assert api_json(owner_api, "DELETE", f"/api/v1/posts/{ready_post.pk}").status_code == 409
     assert Post.objects.filter(pk=ready_post.pk).exists()
 
@@ -369,7 +403,9 @@ def test_editing_while_sending_is_409(owner_api, ready_post):
     assert response.status_code == 409
 
 
-def test_deleting_a_scheduled_post_cancels_it_and_needs_post_publish(team, api_client_for, owner_api, ready_post):
+def test_deleting_a_scheduled_post_cancels_it_and_needs_post_publish(
+    team, api_client_for, owner_api, ready_post
+):
     scheduled = api_json(owner_api, "POST", f"/api/v1/posts/{ready_post.pk}/schedule", {"at": soon()})
     assert scheduled.status_code == 200, scheduled.content
     copywriter = api_client_for(team.member(Role.COPYWRITER))
@@ -400,8 +436,13 @@ def test_history_shows_attempts_urls_and_plain_errors(owner_api, ready_post, tea
     client = api_json(owner_api, "GET", f"/api/v1/posts/{ready_post.pk}/history")
     assert client.status_code == 200
     (item,) = client.json()["items"]
-    assert item["state"] == "failed" and item["error_message"] == "Telegram refused the bot token (401)."
+    assert item["state"] == "failed"
+    assert item["error_message"] == "Telegram refused the bot token (401)."
     assert "Reconnect" in item["advice"]
     (attempt,) = item["attempts"]
-    assert (attempt["number"], attempt["outcome"], attempt["outcome_label"]) == (1, "auth", "Authorisation problem")
+    assert (attempt["number"], attempt["outcome"], attempt["outcome_label"]) == (
+        1,
+        "auth",
+        "Authorisation problem",
+    )
     assert api_json(owner_api, "GET", f"/api/v1/posts/{ready_post.pk}").json()["status"] == "needs_attention"

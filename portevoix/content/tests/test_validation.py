@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from portevoix.connectors.mastodon.instance import InstanceLimits
 from portevoix.connectors.types import Capability, Limits
 from portevoix.content.validation import (
     MediaInfo,
@@ -17,7 +18,6 @@ from portevoix.content.validation import (
     validate,
     validate_networks,
 )
-from portevoix.connectors.mastodon.instance import InstanceLimits
 from portevoix.core.errors import ValidationFailed
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme, 7 code points, 25 bytes
@@ -38,7 +38,9 @@ def image(content_type: str = "image/jpeg", size: int = 100_000, width: int = 10
 
 
 def video(content_type: str = "video/mp4", size: int = 1_000_000, seconds: float = 10.0):
-    return MediaInfo(kind="video", content_type=content_type, size=size, width=1280, height=720, duration_seconds=seconds)
+    return MediaInfo(
+        kind="video", content_type=content_type, size=size, width=1280, height=720, duration_seconds=seconds
+    )
 
 
 # --- X: twitter-text v3 weighted length -----------------------------------------------------------
@@ -49,7 +51,8 @@ def test_x_counts_latin_as_one_and_stops_at_280():
     result = check("x", "a" * 281)
     assert (result.length, result.limit, result.unit) == (281, 280, "twitter_weighted")
     assert codes(result) == ["too_long"]
-    assert "281" in result.problems[0].message and "280" in result.problems[0].message
+    assert "281" in result.problems[0].message
+    assert "280" in result.problems[0].message
 
 
 def test_x_counts_cjk_and_emoji_as_two():
@@ -97,7 +100,8 @@ def test_bluesky_also_limits_bytes():
 
 def test_bluesky_link_is_a_card_and_does_not_count():
     result = check("bluesky", "a" * 300, link="https://portevoix.org/launch")
-    assert result.valid and result.length == 300
+    assert result.valid
+    assert result.length == 300
 
 
 def test_bluesky_takes_four_small_images_and_no_video():
@@ -130,7 +134,8 @@ def test_mastodon_channel_uses_its_instance_limits(make_channel):
     text = "a" * 969 + " " + LONG_URL  # 969 + 1 + 30
     result = validate(text=text, rules=rules, channel=channel)
     assert (result.length, result.limit) == (1000, 1000)
-    assert result.valid and result.channel_id == channel.pk
+    assert result.valid
+    assert result.channel_id == channel.pk
     assert "30" in result.unit_label
     assert validate(text="hi", media=[image()] * 6, rules=rules).valid
     assert codes(validate(text="hi", media=[image()] * 7, rules=rules)) == ["too_many_media"]
@@ -226,11 +231,14 @@ def test_unknown_network_and_variants():
         validate_networks(text="hi", networks=["x", "myspace"])
     assert "myspace" in raised.value.message
     results = validate_networks(text="a" * 400, networks=["x", "mastodon"], variants={"x": "short"})
-    assert results["x"].valid and results["x"].length == 5
-    assert results["mastodon"].valid and results["mastodon"].length == 400
+    assert results["x"].valid
+    assert results["x"].length == 5
+    assert results["mastodon"].valid
+    assert results["mastodon"].length == 400
 
 
 def test_text_too_long_to_measure_is_a_validation_error():
     with pytest.raises(TextTooLong) as raised:
         check("x", "a" * 100_001)
-    assert raised.value.status == 422 and raised.value.code == "text_too_long"
+    assert raised.value.status == 422
+    assert raised.value.code == "text_too_long"

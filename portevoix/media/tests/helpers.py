@@ -42,7 +42,9 @@ def image_bytes(pillow_format: str = "PNG", size: tuple[int, int] = (40, 20), **
     return out.getvalue()
 
 
-def upload(data: bytes, name: str = "file.bin", content_type: str = "application/octet-stream") -> SimpleUploadedFile:
+def upload(
+    data: bytes, name: str = "file.bin", content_type: str = "application/octet-stream"
+) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
 
 
@@ -107,7 +109,9 @@ def rotated_video_bytes(degrees: int = 90) -> bytes:
         return target.read_bytes()
 
 
-def stored_asset(workspace: Any, *, name: str = "stored.png", kind: str = MediaKind.IMAGE, **fields: Any) -> MediaAsset:
+def stored_asset(
+    workspace: Any, *, name: str = "stored.png", kind: str = MediaKind.IMAGE, **fields: Any
+) -> MediaAsset:
     """An asset row with real stored files, without going through the upload checks (for other apps'
     tests, and for pages that need an image and a video)."""
     content = image_bytes("PNG") if kind == MediaKind.IMAGE else video_bytes("mp4")
@@ -135,3 +139,14 @@ def stored_asset(workspace: Any, *, name: str = "stored.png", kind: str = MediaK
         asset.poster.save("poster.jpg", ContentFile(image_bytes("JPEG", (64, 48))), save=False)
     asset.save()
     return asset
+
+
+def ffmpeg_report(data: bytes) -> str:
+    """What ``ffmpeg -i`` says about a video (its streams and metadata)."""
+    with tempfile.NamedTemporaryFile(suffix=".video") as handle:
+        handle.write(data)
+        handle.flush()
+        result = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-i", handle.name], capture_output=True, timeout=60, check=False
+        )
+    return result.stderr.decode("utf-8", "replace")

@@ -17,6 +17,7 @@ from portevoix.media.models import MediaAsset
 from portevoix.media.tests.helpers import (
     CAMERA,
     exif,
+    ffmpeg_report,
     image_bytes,
     rotated_video_bytes,
     upload,
@@ -42,11 +43,19 @@ def _stored_bytes(asset: MediaAsset) -> bytes:
 
 @pytest.mark.parametrize(
     ("pillow_format", "content_type", "extension"),
-    [("JPEG", "image/jpeg", "jpg"), ("PNG", "image/png", "png"), ("GIF", "image/gif", "gif")]
-    + [("WEBP", "image/webp", "webp")],
+    [
+        ("JPEG", "image/jpeg", "jpg"),
+        ("PNG", "image/png", "png"),
+        ("GIF", "image/gif", "gif"),
+        ("WEBP", "image/webp", "webp"),
+    ],
 )
-def test_each_image_format_is_accepted_described_and_stored(team, stored_files, pillow_format, content_type, extension):
-    asset = _upload(team, image_bytes(pillow_format, (40, 20)), f"photo.{extension}", alt_text="  A red flag  ")
+def test_each_image_format_is_accepted_described_and_stored(
+    team, stored_files, pillow_format, content_type, extension
+):
+    asset = _upload(
+        team, image_bytes(pillow_format, (40, 20)), f"photo.{extension}", alt_text="  A red flag  "
+    )
     asset.refresh_from_db()
     assert (asset.kind, asset.content_type, asset.extension) == ("image", content_type, extension)
     assert (asset.width, asset.height) == (40, 20)
@@ -90,8 +99,12 @@ def test_each_video_format_is_accepted_described_and_cleaned(
     assert (asset.width, asset.height) == (64, 48)
     assert asset.duration_seconds == pytest.approx(1.5, abs=0.1)
     content = _stored_bytes(asset)
-    assert b"48.8582" not in content and b"secret place" not in content  # location and comment removed
-    assert b"48.8582" in original
+    assert b"secret place" in original
+    assert "location" in ffmpeg_report(original).lower()
+    assert b"secret place" not in content
+    assert b"loci" not in content
+    assert b"48.8582" not in content
+    assert "location" not in ffmpeg_report(content).lower()  # the position is gone, in every form
     assert asset.sha256 == hashlib.sha256(content).hexdigest()
     assert asset.source_sha256 == hashlib.sha256(original).hexdigest()
     # The poster frame (at 1 s) and the grid's thumbnail are stored beside the video.
@@ -268,8 +281,11 @@ def test_the_same_bytes_again_give_back_the_existing_asset(team, stored_files):
     first = _upload(team, data, "one.jpg")
     files = stored_files()
     second = _upload(team, data, "two.jpg", role=Role.COPYWRITER, alt_text="ignored")
-    assert second.pk == first.pk and second.is_duplicate and not first.is_duplicate
-    assert second.original_name == "one.jpg" and second.alt_text == ""
+    assert second.pk == first.pk
+    assert second.is_duplicate
+    assert not first.is_duplicate
+    assert second.original_name == "one.jpg"
+    assert second.alt_text == ""
     assert MediaAsset.objects.count() == 1
     assert stored_files() == files
     assert AuditEvent.objects.filter(action="media.upload").count() == 1
@@ -278,14 +294,16 @@ def test_the_same_bytes_again_give_back_the_existing_asset(team, stored_files):
 def test_the_stored_file_uploaded_again_is_a_duplicate_too(team):
     first = _upload(team, image_bytes("JPEG", exif=exif()), "one.jpg")
     again = _upload(team, _stored_bytes(first), "downloaded.jpg")
-    assert again.pk == first.pk and again.is_duplicate
+    assert again.pk == first.pk
+    assert again.is_duplicate
 
 
 def test_duplicates_are_found_per_workspace(team, other_team):
     data = image_bytes("PNG")
     ours = _upload(team, data, "a.png")
     theirs = services.media_upload(by=other_team.member(Role.OWNER), file=upload(data, "a.png"))
-    assert theirs.pk != ours.pk and not theirs.is_duplicate
+    assert theirs.pk != ours.pk
+    assert not theirs.is_duplicate
     assert theirs.file.name != ours.file.name
 
 
@@ -367,7 +385,8 @@ def test_the_list_filters_by_kind_and_words_and_counts_usage(team):
 def test_as_media_item_points_connectors_at_the_stored_file(team):
     asset = _upload(team, image_bytes("PNG", (40, 20)), "card.jpg", alt_text="Our new card")
     item = selectors.as_media_item(asset)
-    assert item.path.is_file() and item.path.read_bytes() == _stored_bytes(asset)
+    assert item.path.is_file()
+    assert item.path.read_bytes() == _stored_bytes(asset)
     assert (item.kind, item.content_type, item.size) == ("image", "image/png", asset.size)
     assert (item.filename, item.width, item.height, item.alt_text) == ("card.png", 40, 20, "Our new card")
     clip = selectors.as_media_item(_upload(team, video_bytes("mov"), "clip.mov"))

@@ -100,3 +100,16 @@ def claim_one(target: Target, worker: str = "w1", *, now: datetime | None = None
     got = dict(claims.claim_due(worker, 100, now or timezone.now(), **kwargs))
     assert target.pk in got, f"target {target.pk} was not claimed ({got})"
     return got[target.pk]
+
+
+def run_enqueued(task) -> int:
+    """Run, in this thread, what was enqueued for ``task`` on the database backend; return how many."""
+    from django_tasks_db.models import DBTaskResult
+
+    pending = list(
+        DBTaskResult.objects.filter(task_path=task.module_path, status="READY").order_by("enqueued_at")
+    )
+    for result in pending:
+        task.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+        result.delete()
+    return len(pending)

@@ -93,7 +93,7 @@ def main(argv: list[str]) -> None:
     from django.core.management import call_command
 
     if command == "worker":
-        call_command("worker", "--interval", "0.05")
+        call_command("worker", "--interval", "0.3")
     elif command == "scheduler":
         call_command("scheduler", "--tick", "0.2")
     else:

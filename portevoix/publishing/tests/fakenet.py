@@ -32,7 +32,7 @@ CLIENT_TIMEOUT = 1.0  # seconds; a hang is longer than this
 HANG_SECONDS = 2.5
 DELAY_SECONDS = 0.3
 
-FIRST = (("ok", 0.50), ("delay", 0.10), ("fail", 0.12), ("ratelimit", 0.10), ("accept_hang", 0.18))
+FIRST = (("ok", 0.40), ("delay", 0.25), ("fail", 0.10), ("ratelimit", 0.08), ("accept_hang", 0.17))
 LATER = (("ok", 0.75), ("fail", 0.10), ("ratelimit", 0.05), ("accept_hang", 0.10))
 
 
@@ -82,8 +82,13 @@ class FakeNetwork:
                 status, body = network.lookup(query.get("key", [""])[0])
                 self._answer(status, body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client killed mid-request (the point of the test) resets its connection
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -104,9 +109,11 @@ class FakeNetwork:
             table = FIRST if self.requests[key] == 0 else LATER
             self.requests[key] += 1
             draw, total = self.rng.random(), 0.0
-            for name, weight in table:
+            name = table[-1][0]
+            for candidate, weight in table:
                 total += weight
                 if draw < total:
+                    name = candidate
                     break
             self.behaviours[name] += 1
             return name

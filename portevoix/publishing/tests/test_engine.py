@@ -33,7 +33,8 @@ from portevoix.publishing.models import (
     Target,
     TargetState,
 )
-from portevoix.publishing.tests.conftest import claim_one
+from portevoix.publishing.tasks import send_alert_email_task
+from portevoix.publishing.tests.conftest import claim_one, run_enqueued
 from portevoix.publishing.tests.fakes import ACCEPT_THEN_TIMEOUT, PENDING
 from portevoix.workspaces.roles import Role
 
@@ -180,6 +181,8 @@ def test_content_rejected_fails_with_the_networks_message_and_mails_the_leads(
     network.then(ContentRejected("Scripted refused the post (422).", problems=["Text too long."]))
     with django_capture_on_commit_callbacks(execute=True):
         target = run(make_target())
+    assert mail.outbox == []  # sent by a task, never by the worker that publishes
+    assert run_enqueued(send_alert_email_task) == 1
     assert target.state == TargetState.FAILED
     assert target.error_code == Code.REJECTED
     assert "Text too long." in target.error_message
@@ -200,6 +203,7 @@ def test_alert_emails_are_not_repeated_within_the_cooldown(
     with django_capture_on_commit_callbacks(execute=True):
         run(make_target())
         run(make_target(post=make_post("Second")))
+    assert run_enqueued(send_alert_email_task) == 1
     assert Notification.objects.filter(kind=NotificationKind.FAILED).count() == 2
     assert len(mail.outbox) == 2  # the first alert, to the owner and the manager; the second is in-app only
 
