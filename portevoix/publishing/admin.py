@@ -22,22 +22,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+ATTEMPT_FIELDS = (
+    "number",
+    "kind",
+    "outcome",
+    "fence",
+    "worker",
+    "started_at",
+    "finished_at",
+    "error_code",
+    "message",
+)
+
+
 class AttemptInline(admin.TabularInline):
     model = Attempt
     extra = 0
     can_delete = False
-    fields = [
-        "number",
-        "kind",
-        "outcome",
-        "fence",
-        "worker",
-        "started_at",
-        "finished_at",
-        "error_code",
-        "message",
-    ]
-    readonly_fields = fields
+    fields = ATTEMPT_FIELDS
+    readonly_fields = ATTEMPT_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

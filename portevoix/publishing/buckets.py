@@ -91,19 +91,20 @@ def take(requests: Sequence[Sequence[Bucket]], now: datetime) -> list[float]:
         for request in requests:
             wait = 0.0
             for bucket in request:
-                row = rows.get(bucket.key)
-                if row is None:
+                found = rows.get(bucket.key)
+                if found is None:
                     continue
+                row = found
                 if row.blocked_until is not None and row.blocked_until > now:
                     wait = max(wait, (row.blocked_until - now).total_seconds())
                 if bucket.capacity is not None and row.tokens < 1.0:
                     wait = max(wait, (1.0 - row.tokens) / bucket.rate if bucket.rate > 0 else math.inf)
             if wait == 0.0:
                 for bucket in request:
-                    row = rows.get(bucket.key)
-                    if row is not None and bucket.capacity is not None:
-                        row.tokens -= 1.0
-                        changed.add(row.key)
+                    spent = rows.get(bucket.key)
+                    if spent is not None and bucket.capacity is not None:
+                        spent.tokens -= 1.0
+                        changed.add(spent.key)
             waits.append(wait)
         if changed:
             RateBucket.objects.bulk_update([rows[key] for key in sorted(changed)], ["tokens", "updated_at"])

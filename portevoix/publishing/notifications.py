@@ -92,7 +92,7 @@ def describe(kind: str, items: list[Item], channel: Channel | None) -> tuple[str
     """Title and message of an alert, in the active language."""
     count = len(items)
     name = channel.name if channel is not None else ""
-    titles = {
+    titles: dict[str, str] = {
         NotificationKind.FAILED: ngettext(
             "A post could not be published on %(channel)s",
             "%(count)d posts could not be published on %(channel)s",
@@ -116,7 +116,7 @@ def describe(kind: str, items: list[Item], channel: Channel | None) -> tuple[str
         NotificationKind.NEEDS_REAUTH: _("Reconnect %(channel)s"),
         NotificationKind.TOKEN_EXPIRING: _("The access to %(channel)s expires soon"),
     }
-    advice = {
+    advice: dict[str, str] = {
         NotificationKind.FAILED: _("Open the post to see why, fix what is needed, then retry it."),
         NotificationKind.UNCONFIRMED: _(
             "Portevoix could not find out whether the network received the post, so it did not send it "

@@ -26,8 +26,12 @@ DISPATCH_RESULTS_KEEP = timedelta(hours=1)
 @task(priority=PRIORITY)
 def publish_due() -> dict[str, Any]:
     """Claim and publish due targets until nothing is due within the prefetch window."""
-    stats = dispatch.run(on_full_batch=lambda: publish_due.enqueue())
+    stats = dispatch.run(on_full_batch=_another_run)
     return stats.as_dict()
+
+
+def _another_run() -> None:
+    publish_due.enqueue()
 
 
 @task()
