@@ -183,10 +183,9 @@ def post_targets(*, post: Post) -> list[Target]:
 
 
 def post_channel_ids(*, post: Post) -> list[int]:
-    """The channels the post goes to (its targets, cancelled ones excepted)."""
-    return list(
-        Target.objects.filter(post=post).exclude(state=S.CANCELLED).values_list("channel_id", flat=True)
-    )
+    """The channels the post goes to: every target's (a cancelled one too: scheduling the post again plans
+    it again, publishing's rule)."""
+    return list(Target.objects.filter(post=post).order_by("pk").values_list("channel_id", flat=True))
 
 
 def post_variants(*, post: Post) -> dict[str, str]:

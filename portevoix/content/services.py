@@ -236,7 +236,7 @@ def post_update(
         changes["link"] = clean_link(link)
     new_variants = clean_variants(variants) if variants is not _UNSET else None
     media = clean_media(by, media_ids) if media_ids is not _UNSET else None
-    current_channels = [target.channel_id for target in targets if target.state != TargetState.CANCELLED]
+    current_channels = [target.channel_id for target in targets]
     channels = (
         clean_channels(by, channel_ids, already=current_channels) if channel_ids is not _UNSET else None
     )

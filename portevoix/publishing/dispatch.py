@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
@@ -89,7 +89,6 @@ class Stats:
     released: int = 0
     extra_runs: int = 0
     seconds: float = 0.0
-    by_state: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -322,6 +322,8 @@ class Engine:
                 if job.mode is Mode.MANUAL:
                     self._hand_over(job, alerts)
                     continue
+                if job.outgoing is None:
+                    continue  # the post is gone
                 if job.mode is Mode.PUBLISH:
                     if job not in waits:
                         self._late(job, alerts)
@@ -370,7 +372,9 @@ class Engine:
             )
         }
         for job in jobs:
-            post = posts[job.target.post_id]
+            post = posts.get(job.target.post_id)
+            if post is None:
+                continue  # deleted since the claim (its target with it): nothing to send
             network = job.target.channel.network
             variant = next((v for v in post.variants.all() if v.network == network and v.text.strip()), None)
             job.outgoing = OutgoingPost(
@@ -431,7 +435,12 @@ class Engine:
                     Mode.CHECK: self._after_check,
                     Mode.REFRESH: self._after_refresh,
                 }[job.mode]
-                handler(result, alerts, follow)
+                try:
+                    with transaction.atomic():  # one bad outcome must not undo the others
+                        handler(result, alerts, follow)
+                except Exception:
+                    # The target keeps its lease: when it lapses, the next owner reconciles.
+                    logger.exception("Target %s: recording the outcome failed", job.target_id)
             alerts.flush()
         return follow
 
@@ -486,6 +495,25 @@ class Engine:
             return
         if error is None:  # certainly not on the network: safe to send
             self._finish_attempt(job, AttemptOutcome.NOT_FOUND)
+            sent = Attempt.objects.filter(
+                target_id=job.target_id, kind=Mode.PUBLISH, number__gt=job.target.retry_base
+            ).count()
+            if sent >= self.policy.max_attempts:
+                last = job.target.error_message or _("The network never confirmed the post.")
+                message = _("Gave up after %(count)d attempts. Last error: %(message)s") % {
+                    "count": sent,
+                    "message": last,
+                }
+                self._write(
+                    job,
+                    Event.FAIL,
+                    reconcile_since=None,
+                    error_code=Code.GAVE_UP,
+                    error_message=message[:2000],
+                    next_attempt_at=None,
+                )
+                alerts.add(job.target, NotificationKind.FAILED, message)
+                return
             if self._touch(job, reconcile_since=None, updated_at=self.now()):
                 job.mode = Mode.PUBLISH
                 job.due = self.now()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.mail import send_mail
@@ -24,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portevoix.channels.models import Channel
+from portevoix.channels.models import Channel, ChannelStatus
 from portevoix.publishing.conf import Config
 from portevoix.publishing.models import Notification, NotificationKind, Target
 from portevoix.workspaces.emails import absolute_url
@@ -134,7 +134,10 @@ def describe(kind: str, items: list[Item], channel: Channel | None) -> tuple[str
         NotificationKind.NEEDS_REAUTH: _(
             "The network refused the channel's access. Reconnect the channel, then retry the posts."
         ),
-        NotificationKind.TOKEN_EXPIRING: _("Reconnect the channel before its access expires."),
+        NotificationKind.TOKEN_EXPIRING: _(
+            "Portevoix cannot renew this channel's access by itself. Reconnect the channel under Channels "
+            "before it expires, or its scheduled posts will fail."
+        ),
     }
     title = str(titles.get(kind, _("Publishing needs attention"))) % {"channel": name, "count": count}
     lines = [str(advice.get(kind, ""))] if kind in advice else []
@@ -190,10 +193,41 @@ def _enqueue_email(notification_id: int, items: list[dict[str, Any]]) -> None:
 
 
 def notify_token_expiring(*, channel: Channel, now: datetime | None = None) -> Notification:
-    """For the channels app: tell the team that a channel's access expires soon."""
+    """Tell the team that a channel's access expires soon."""
     return notify(
-        workspace=channel.workspace, kind=NotificationKind.TOKEN_EXPIRING, items=[], channel=channel
+        workspace=channel.workspace, kind=NotificationKind.TOKEN_EXPIRING, items=[], channel=channel, now=now
     )
+
+
+EXPIRY_WARNING = timedelta(days=7)
+EXPIRY_REPEAT = timedelta(days=1)
+
+
+def alert_expiring_channels(*, now: datetime | None = None) -> int:
+    """One alert a day per channel whose access expires within a week and that Portevoix cannot renew by
+    itself (or whose last renewal failed). Returns how many alerts were written."""
+    from portevoix.channels.selectors import refreshable_networks
+
+    now = now or timezone.now()
+    renewable = refreshable_networks()
+    expiring = (
+        Channel.objects.filter(token_expires_at__isnull=False, token_expires_at__lte=now + EXPIRY_WARNING)
+        .exclude(status=ChannelStatus.DISCONNECTED)
+        .select_related("workspace")
+    )
+    written = 0
+    for channel in expiring:
+        if channel.network in renewable and channel.status == ChannelStatus.ACTIVE and not channel.last_error:
+            continue  # renewed before it expires (channels' refresh job)
+        recent = Notification.objects.filter(
+            channel=channel, kind=NotificationKind.TOKEN_EXPIRING, created_at__gte=now - EXPIRY_REPEAT
+        ).exists()
+        if recent:
+            continue
+        with transaction.atomic():
+            notify_token_expiring(channel=channel, now=now)
+        written += 1
+    return written
 
 
 def recipients(workspace: Workspace) -> QuerySet[Membership]:

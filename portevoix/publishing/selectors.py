@@ -46,7 +46,7 @@ class NeedsAttention:
     failed: list[Target] = field(default_factory=list)
     unconfirmed: list[Target] = field(default_factory=list)
     struggling: list[Target] = field(default_factory=list)  # retrying, many attempts already
-    pending: list[Target] = field(default_factory=list)  # the network has been processing for long
+    pending: list[Target] = field(default_factory=list)  # due over an hour ago, the network still processing
     channels: list[Channel] = field(default_factory=list)  # need reconnecting, or access expiring
 
     @property
@@ -87,7 +87,7 @@ def needs_attention(*, workspace: Workspace, now: datetime | None = None, limit:
             .filter(tries__gte=STRUGGLING_AFTER)[:limit]
         ),
         pending=list(
-            targets.filter(state=TargetState.PENDING_REMOTE, updated_at__lte=now - PENDING_TOO_LONG)[:limit]
+            targets.filter(state=TargetState.PENDING_REMOTE, due_at__lte=now - PENDING_TOO_LONG)[:limit]
         ),
         channels=list(
             channels.filter(

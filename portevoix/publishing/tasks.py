@@ -41,6 +41,12 @@ def send_alert_email_task(notification_id: int, items: list[dict[str, Any]]) -> 
 
 
 @task()
+def alert_expiring_channels() -> int:
+    """Warn the team about channels whose access expires within a week and cannot be renewed."""
+    return notifications.alert_expiring_channels()
+
+
+@task()
 def prune_publishing() -> int:
     """Forget idle rate buckets, and the results of ``publish_due`` runs older than an hour (they run
     every few seconds and only say "it ran")."""
@@ -74,3 +80,4 @@ register_periodic(
     task=publish_due,
 )
 register_periodic("publishing.prune", every=timedelta(hours=1), task=prune_publishing)
+register_periodic("publishing.expiring_channels", every=timedelta(hours=6), task=alert_expiring_channels)

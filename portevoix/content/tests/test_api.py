@@ -446,3 +446,83 @@ def test_history_shows_attempts_urls_and_plain_errors(owner_api, ready_post, tea
         "Authorisation problem",
     )
     assert api_json(owner_api, "GET", f"/api/v1/posts/{ready_post.pk}").json()["status"] == "needs_attention"
+
+
+def test_schedule_uses_a_mastodon_channels_own_instance_limit(owner_api, make_channel):
+    from portevoix.connectors.mastodon.instance import InstanceLimits
+    from portevoix.content.validation import instance_limits_option
+
+    roomy = make_channel(
+        "mastodon", options={"instance_limits": instance_limits_option(InstanceLimits(1000))}
+    )
+    default = make_channel("mastodon")
+    for channel, expected in [(roomy, 200), (default, 422)]:
+        post_id = api_json(
+            owner_api, "POST", "/api/v1/posts", {"text": "a" * 600, "channel_ids": [channel.pk]}
+        ).json()["id"]
+        response = api_json(owner_api, "POST", f"/api/v1/posts/{post_id}/schedule", {"at": soon()})
+        assert response.status_code == expected, response.content
+
+
+def test_changing_channels_respects_what_was_planned_or_sent(team, api_client_for, owner_api, make_channel):
+    first, second = make_channel("telegram"), make_channel("discord")
+    created = api_json(
+        owner_api, "POST", "/api/v1/posts", {"text": "Hi", "channel_ids": [first.pk, second.pk]}
+    )
+    post_id = created.json()["id"]
+    assert api_json(owner_api, "POST", f"/api/v1/posts/{post_id}/schedule", {"at": soon()}).status_code == 200
+    copywriter = api_client_for(team.member(Role.COPYWRITER))
+    url = f"/api/v1/posts/{post_id}"
+    # Taking a planned channel away cancels it: that is the publishers' call.
+    assert api_json(copywriter, "PATCH", url, {"channel_ids": [first.pk]}).status_code == 403
+    assert Target.objects.filter(post_id=post_id).count() == 2
+    response = api_json(owner_api, "PATCH", url, {"channel_ids": [first.pk]})
+    assert response.status_code == 200, response.content
+    assert [c["id"] for c in response.json()["channels"]] == [first.pk]
+    # A channel that has the post stays.
+    Target.objects.filter(post_id=post_id, channel=first).update(state=TargetState.PUBLISHED)
+    response = api_json(owner_api, "PATCH", url, {"channel_ids": [second.pk]})
+    assert response.status_code == 409
+    assert Target.objects.filter(post_id=post_id, channel=first, state=TargetState.PUBLISHED).exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("GET", "?scheduled_from=yesterday", None),
+        ("GET", "?channel=0", None),
+        ("GET", "?channel=99999999999999999999999", None),
+        ("POST", "", {"text": "hi", "media_ids": [0]}),
+        ("POST", "", {"text": "hi", "channel_ids": ["1"]}),
+        ("POST", "", {"text": "hi", "variants": {"x": None}}),
+        ("POST", "", {"text": "hi", "variants": ["x"]}),
+        ("POST", "", {"text": "hi", "title": "t" * 201}),
+        ("POST", "", {"text": "hi", "link": "https://" + "a" * 3000 + ".com"}),
+        ("POST", "", {"text": None}),
+        ("POST", "", "[1, 2"),
+    ],
+)
+def test_garbage_on_posts_is_a_client_error(owner_api, method, suffix, body):
+    if isinstance(body, str):
+        response = owner_api.post(f"/api/v1/posts{suffix}", body, content_type="application/json")
+    else:
+        response = api_json(owner_api, method, f"/api/v1/posts{suffix}", body)
+    assert 400 <= response.status_code < 500, (response.status_code, response.content)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "2026-10-25T02:30+25:00",
+        "9999-12-31T23:59:59+00:00",
+        "0001-01-01T00:00+14:00",
+        "0001-01-01T00:00",
+        "2026-02-29T10:00",
+        "２０２７-01-01T10:00",
+        "2027-01-01T10:00:00.123456789",
+    ],
+)
+def test_schedule_garbage_times_are_422_not_500(owner_api, ready_post, at):
+    response = api_json(owner_api, "POST", f"/api/v1/posts/{ready_post.pk}/schedule", {"at": at})
+    assert response.status_code == 422, (at, response.content)
+    assert Target.objects.get(post=ready_post).state == TargetState.DRAFT

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portevoix.connectors.mastodon.instance import InstanceLimits
 from portevoix.connectors.types import Capability, Limits
@@ -242,3 +244,13 @@ def test_text_too_long_to_measure_is_a_validation_error():
         check("x", "a" * 100_001)
     assert raised.value.status == 422
     assert raised.value.code == "text_too_long"
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=400), link=st.one_of(st.none(), st.sampled_from(["https://portevoix.org/a"])))
+def test_any_text_is_measured_without_crashing(text, link):
+    media = [image()]
+    for network in ("x", "bluesky", "mastodon", "telegram", "vk", "discord", "instagram", "threads"):
+        result = check(network, text, media, link=link)
+        assert result.length >= 0
+        assert all(problem.code and problem.message for problem in result.problems)

@@ -301,6 +301,32 @@ def test_a_timeout_before_the_network_got_it_is_looked_up_then_sent(network, mak
     ]
 
 
+def test_ambiguous_failures_that_never_reach_the_network_stop_at_the_attempt_limit(
+    network, make_target, settings
+):
+    settings.PORTEVOIX_PUBLISH_MAX_ATTEMPTS = 2
+    network.then(OutcomeUnknown("timeout"), OutcomeUnknown("timeout again"))
+    target = make_target()
+    for _ in range(3):  # publish, lookup + publish, lookup -> gives up
+        target = run(target)
+        make_due(target)
+    assert target.state == TargetState.FAILED
+    assert target.error_code == Code.GAVE_UP
+    assert network.received(target.idempotency_key) == 2
+    assert network.created[target.idempotency_key] == 0
+
+
+def test_a_post_deleted_after_its_claim_is_not_sent(network, make_target):
+    target = make_target()
+    fence = claim_one(target)
+    engine = Engine("w1")
+    jobs = engine.prepare([(target.pk, fence)])
+    target.post.delete()
+    started, held = engine.begin(jobs)
+    assert (started, held) == ([], [])
+    assert network.sent == []
+
+
 def test_an_unexpected_exception_is_treated_as_ambiguous(network, make_target):
     network.then(RuntimeError("connector bug"))
     target = run(make_target())

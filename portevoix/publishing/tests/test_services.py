@@ -262,6 +262,8 @@ def test_needs_attention_lists_what_someone_should_look_at(
     struggling = make_target(post=make_post("s"), state=TargetState.RETRY_WAIT, attempt_count=5, retry_base=1)
     make_target(post=make_post("r"), state=TargetState.RETRY_WAIT, attempt_count=1)
     make_target(post=make_post("ok"), state=TargetState.PUBLISHED)
+    pending = make_target(post=make_post("p"), state=TargetState.PENDING_REMOTE, due_in=-timedelta(hours=2))
+    make_target(post=make_post("p2"), state=TargetState.PENDING_REMOTE, due_in=-timedelta(minutes=5))
     broken = make_channel(status=ChannelStatus.NEEDS_REAUTH)
     expiring = make_channel(token_expires_at=timezone.now() + timedelta(days=2))
     make_channel(status=ChannelStatus.DISCONNECTED)
@@ -270,9 +272,10 @@ def test_needs_attention_lists_what_someone_should_look_at(
     assert found.failed == [failed]
     assert found.unconfirmed == [unconfirmed]
     assert found.struggling == [struggling]
+    assert found.pending == [pending]
     assert {c.pk for c in found.channels} == {broken.pk, expiring.pk}
     assert foreign.pk not in {c.pk for c in found.channels}
-    assert found.count == 5
+    assert found.count == 6
     assert selectors.attention_count(workspace=team.workspace) == 2
     assert not selectors.needs_attention(workspace=other_team.workspace).failed
 
@@ -297,3 +300,24 @@ def test_notifications_are_listed_and_marked_read(make_target, lead, team, netwo
     assert services.notifications_mark_read(by=lead) == 1
     assert not selectors.notifications(workspace=team.workspace, unread_only=True)
     assert Notification.objects.get().read_at is not None
+
+
+def test_channels_whose_access_expires_and_cannot_be_renewed_raise_one_alert_a_day(
+    make_channel, team, django_capture_on_commit_callbacks
+):
+    from portevoix.publishing.notifications import alert_expiring_channels
+    from portevoix.publishing.tasks import send_alert_email_task
+    from portevoix.publishing.tests.conftest import run_enqueued
+
+    soon = timezone.now() + timedelta(days=2)
+    manual = make_channel("scripted-norefresh", token_expires_at=soon)  # cannot renew
+    make_channel("scripted", token_expires_at=soon)  # renewed by the channels app's job
+    failing = make_channel("scripted", token_expires_at=soon, last_error="Renewal refused.")
+    make_channel("scripted-norefresh", token_expires_at=timezone.now() + timedelta(days=30))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_expiring_channels() == 2
+    assert alert_expiring_channels() == 0  # not again the same day
+    alerts = Notification.objects.filter(kind=NotificationKind.TOKEN_EXPIRING)
+    assert {n.channel_id for n in alerts} == {manual.pk, failing.pk}
+    assert "expires soon" in alerts.first().title
+    assert run_enqueued(send_alert_email_task) == 2
