@@ -88,8 +88,15 @@ messages: $(VENV)/.installed
 	cd portevoix && ../$(BIN)/portevoix makemessages -l fr -l ru --no-obsolete --no-location -i "static/*"
 	cd portevoix && ../$(BIN)/portevoix compilemessages
 
+# Benchmarks under bench/, each against a peer or baseline measured in the same run: `make bench B=textcount`.
+B ?= all
 bench: $(VENV)/.installed-dev
-	@echo "No benchmarks yet."
+	@set -e; for script in bench/*.py; do \
+		name=$$(basename $$script .py); \
+		if [ "$(B)" = all ] || [ "$(B)" = "$$name" ]; then \
+			echo "== bench $$name"; PORTEVOIX_DATA_DIR=$(CURDIR)/.test-data $(BIN)/python $$script; \
+		fi; \
+	done
 
 clean:
 	rm -rf $(VENV) .test-data .pytest_cache .mypy_cache .ruff_cache

@@ -75,11 +75,10 @@ def resolve(value: datetime, zone: zoneinfo.ZoneInfo) -> LocalTime:
     if value.tzinfo is not None:
         try:
             instant = value.astimezone(UTC)
+            local = instant.astimezone(zone)
         except (OverflowError, ValueError):
-            raise ValidationFailed(
-                _("This date is out of range."), fields={"at": [_("This date is out of range.")]}
-            ) from None
-        return LocalTime(instant=instant, local=instant.astimezone(zone), zone=zone.key)
+            raise _out_of_range() from None
+        return LocalTime(instant=instant, local=local, zone=zone.key)
     first = value.replace(tzinfo=zone, fold=0)
     second = value.replace(tzinfo=zone, fold=1)
     try:
@@ -87,9 +86,7 @@ def resolve(value: datetime, zone: zoneinfo.ZoneInfo) -> LocalTime:
         offsets_differ = first.utcoffset() != second.utcoffset()
         round_trip = instant.astimezone(zone).replace(tzinfo=None)
     except (OverflowError, ValueError):
-        raise ValidationFailed(
-            _("This date is out of range."), fields={"at": [_("This date is out of range.")]}
-        ) from None
+        raise _out_of_range() from None
     if offsets_differ and round_trip != value:
         # In a gap fold=0 uses the offset from before the jump: the same instant reads as the time after it.
         message = _(
@@ -115,6 +112,10 @@ def resolve(value: datetime, zone: zoneinfo.ZoneInfo) -> LocalTime:
         }
         return LocalTime(instant=instant, local=first, zone=zone.key, ambiguous=True, note=note)
     return LocalTime(instant=instant, local=first, zone=zone.key)
+
+
+def _out_of_range() -> ValidationFailed:
+    return ValidationFailed(_("This date is out of range."), fields={"at": [_("This date is out of range.")]})
 
 
 def _offset(value: datetime) -> str:
