@@ -360,23 +360,28 @@ HTML_POST_DATA: dict[str, dict[str, Any]] = {
 # --- Enumeration ---------------------------------------------------------------------------------
 
 API_OPERATIONS = sorted({(op.method, op.path) for op in iter_operations(api)})
-WORKSPACE_PAGES = {
-    pattern.name: str(pattern.pattern)
-    for pattern in workspace_urls.urlpatterns
-    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
-} | {
-    f"channels:{pattern.name}": str(pattern.pattern)
-    for pattern in channel_urls.urlpatterns
-    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
-} | {
-    f"content:{pattern.name}": str(pattern.pattern)
-    for pattern in content_urls.urlpatterns
-    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
-} | {
-    f"media:{pattern.name}": str(pattern.pattern)
-    for pattern in media_urls.urlpatterns
-    if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
-}
+WORKSPACE_PAGES = (
+    {
+        pattern.name: str(pattern.pattern)
+        for pattern in workspace_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+    }
+    | {
+        f"channels:{pattern.name}": str(pattern.pattern)
+        for pattern in channel_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+    }
+    | {
+        f"content:{pattern.name}": str(pattern.pattern)
+        for pattern in content_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+    }
+    | {
+        f"media:{pattern.name}": str(pattern.pattern)
+        for pattern in media_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+    }
+)
 API_ID_OPERATIONS = [op for op in API_OPERATIONS if "{" in op[1]]
 HTML_CASES = sorted(HTML_EXPECTED)
 ROLES = list(Role)

@@ -641,7 +641,9 @@ def _post_new(world: World) -> Iterator[Visit]:
     client = world.signed_in()
     yield Visit("form", client.get(po("new", world)))
     yield Visit("copywriter", world.signed_in(Role.COPYWRITER).get(po("new", world)))
-    yield Visit("invalid", client.post(po("new", world), {"text": "hi", "link": "ftp://x", "action": "save"}), 422)
+    yield Visit(
+        "invalid", client.post(po("new", world), {"text": "hi", "link": "ftp://x", "action": "save"}), 422
+    )
     yield Visit("saved", client.post(po("new", world), {"text": "Hello", "action": "save"}, follow=True))
 
 
@@ -660,7 +662,10 @@ def _post_detail(world: World) -> Iterator[Visit]:
     yield Visit("draft", world.signed_in().get(po("detail", world, post.pk)))
     target = Target.objects.get(post=post)
     Target.objects.filter(pk=target.pk).update(
-        state=TargetState.FAILED, error_code="reauth_required", error_message="Refused (401).", attempt_count=1
+        state=TargetState.FAILED,
+        error_code="reauth_required",
+        error_message="Refused (401).",
+        attempt_count=1,
     )
     now = timezone.now()
     Attempt.objects.create(
