@@ -230,6 +230,9 @@ def test_python_format_translations_format(language):
             match for match in PERCENT_PLACEHOLDER.finditer(entry.msgid) if not match.group(0).endswith("%")
         ]
         names = {match.group(1) for match in conversions if match.group(1)}
+        # The code formats every form with the same mapping: the plural's names ("%(count)d posts") too.
+        plural = PERCENT_PLACEHOLDER.finditer(entry.msgid_plural or "")
+        names |= {match.group(1) for match in plural if match.group(1)}
         values: dict[str, int] | tuple[int, ...] = (
             dict.fromkeys(names, 1) if names else tuple(1 for _match in conversions)
         )
