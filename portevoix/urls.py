@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("portevoix.channels.urls")),
     path("", include("portevoix.media.urls")),
     path("", include("portevoix.content.urls")),
+    path("", include("portevoix.publishing.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -37,6 +37,9 @@ from portevoix.core.api import iter_operations
 from portevoix.media import urls as media_urls
 from portevoix.media.models import MediaAsset, MediaKind
 from portevoix.media.tests.helpers import png_upload, stored_asset
+from portevoix.publishing import urls as publishing_urls
+from portevoix.publishing.models import Target, TargetState
+from portevoix.publishing.services import new_idempotency_key
 from portevoix.workspaces import urls as workspace_urls
 from portevoix.workspaces.models import ApiToken, Invitation, Membership
 from portevoix.workspaces.roles import Role
@@ -129,6 +132,13 @@ API_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/api/v1/media/{id}"): CREATORS,  # the alt text
     ("DELETE", "/api/v1/media/{id}"): CREATORS,
     ("GET", "/api/v1/media/{id}/file"): MEDIA_VIEWERS,
+    ("GET", "/api/v1/attention"): LEADS,  # publishing.attention
+    ("POST", "/api/v1/targets/{id}/retry"): LEADS,
+    ("POST", "/api/v1/targets/{id}/mark-published"): LEADS,
+    ("POST", "/api/v1/targets/{id}/mark-not-published"): LEADS,
+    ("POST", "/api/v1/targets/{id}/cancel"): LEADS,  # post.publish
+    ("GET", "/api/v1/notifications"): EVERYONE,  # post.view
+    ("POST", "/api/v1/notifications/read"): EVERYONE,
 }
 
 # (URL name in portevoix.workspaces.urls, method) -> roles allowed
@@ -179,6 +189,13 @@ HTML_EXPECTED: dict[tuple[str, str], frozenset[Role]] = {
     ("media:file", "GET"): MEDIA_VIEWERS,
     ("media:thumbnail", "GET"): MEDIA_VIEWERS,
     ("media:poster", "GET"): MEDIA_VIEWERS,
+    ("publishing:attention", "GET"): LEADS,  # publishing.attention
+    ("publishing:retry", "POST"): LEADS,
+    ("publishing:mark_published", "POST"): LEADS,
+    ("publishing:mark_not_published", "POST"): LEADS,
+    ("publishing:cancel", "POST"): LEADS,
+    ("publishing:notifications", "GET"): EVERYONE,  # post.view
+    ("publishing:notifications_read", "POST"): EVERYONE,
 }
 
 # --- The data each request needs ------------------------------------------------------------------
@@ -260,6 +277,13 @@ class World:
     def foreign_asset(self) -> MediaAsset:
         return stored_asset(self.other.workspace, name="theirs.mp4", kind=MediaKind.VIDEO)
 
+    def own_target(self, state: str = TargetState.FAILED) -> Target:
+        """A fresh target of the workspace in ``state`` (a new one per request)."""
+        return _target(self.team.workspace, self.own_channel(), state)
+
+    def foreign_target(self) -> Target:
+        return _target(self.other.workspace, _channel(self.other.workspace), TargetState.FAILED)
+
 
 def _invitation(workspace: Any, email: str) -> Invitation:
     return Invitation.objects.create(
@@ -292,6 +316,18 @@ def _channel(workspace: Any) -> Channel:
     )
 
 
+def _target(workspace: Any, channel: Channel, state: str) -> Target:
+    post = Post.objects.create(workspace=workspace, text="Matrix target")
+    return Target.objects.create(
+        workspace=workspace,
+        post=post,
+        channel=channel,
+        state=state,
+        due_at=timezone.now(),
+        idempotency_key=new_idempotency_key(),
+    )
+
+
 Resolver = Callable[[World, Role], int]
 
 # Path {id} -> (an object of the caller's workspace, an object of the foreign workspace)
@@ -308,6 +344,16 @@ API_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
     "/api/v1/posts/{id}/history": (lambda w, role: w.own_post().pk, World.foreign_post),
     "/api/v1/media/{id}": (lambda w, role: w.own_asset().pk, World.foreign_asset),
     "/api/v1/media/{id}/file": (lambda w, role: w.own_asset().pk, World.foreign_asset),
+    "/api/v1/targets/{id}/retry": (lambda w, role: w.own_target().pk, World.foreign_target),
+    "/api/v1/targets/{id}/mark-published": (lambda w, role: w.own_target().pk, World.foreign_target),
+    "/api/v1/targets/{id}/mark-not-published": (
+        lambda w, role: w.own_target(TargetState.UNCONFIRMED).pk,
+        World.foreign_target,
+    ),
+    "/api/v1/targets/{id}/cancel": (
+        lambda w, role: w.own_target(TargetState.SCHEDULED).pk,
+        World.foreign_target,
+    ),
 }
 
 # A local time in the team's zone (Europe/Paris) a month ahead: schedulable.
@@ -327,6 +373,8 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/posts/{id}/schedule"): {"at": SOON},
     ("POST", "/api/v1/media"): {"file": png_upload},  # a callable: a new file per request, sent multipart
     ("PATCH", "/api/v1/media/{id}"): {"alt_text": "Matrix"},
+    ("POST", "/api/v1/targets/{id}/mark-published"): {"url": "https://fakenet.test/p/1"},
+    ("POST", "/api/v1/notifications/read"): {},
 }
 
 HTML_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
@@ -336,6 +384,7 @@ HTML_IDS: dict[str, tuple[Resolver, Callable[[World], Any]]] = {
     "channel_id": (lambda w, role: w.own_channel().pk, World.foreign_channel),
     "post_id": (lambda w, role: w.own_post().pk, World.foreign_post),
     "asset_id": (lambda w, role: w.own_asset().pk, World.foreign_asset),
+    "target_id": (lambda w, role: w.own_target().pk, World.foreign_target),
 }
 # <slug:network> in the channels pages: a fake network (channels/tests/fakes.py) that has what the page needs.
 HTML_NETWORKS: dict[str, str] = {"channels:oauth_start": "fakeoauth"}
@@ -355,6 +404,7 @@ HTML_POST_DATA: dict[str, dict[str, Any]] = {
     "content:schedule": {"schedule_at": SOON},
     "media:upload": {"files": png_upload},  # a callable: a new file per request
     "media:detail": {"alt_text": "Matrix"},
+    "publishing:mark_published": {"url": "https://fakenet.test/p/1"},
 }
 
 # --- Enumeration ---------------------------------------------------------------------------------
@@ -379,6 +429,11 @@ WORKSPACE_PAGES = (
     | {
         f"media:{pattern.name}": str(pattern.pattern)
         for pattern in media_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+    }
+    | {
+        f"publishing:{pattern.name}": str(pattern.pattern)
+        for pattern in publishing_urls.urlpatterns
         if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
     }
 )

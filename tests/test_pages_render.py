@@ -52,7 +52,14 @@ from portevoix.content import services as content_services
 from portevoix.content.models import Post, PostMedia
 from portevoix.media.models import MediaKind
 from portevoix.media.tests.helpers import png_upload, stored_asset, upload
-from portevoix.publishing.models import Attempt, AttemptOutcome, Target, TargetState
+from portevoix.publishing.models import (
+    Attempt,
+    AttemptOutcome,
+    Notification,
+    NotificationKind,
+    Target,
+    TargetState,
+)
 from portevoix.workspaces import emails, services
 from portevoix.workspaces.models import Invitation, Membership, Workspace
 from portevoix.workspaces.roles import Role
@@ -81,31 +88,15 @@ SKIPPED = {
 }
 # Pages whose French and Russian strings are not translated yet: every other check applies to them; the
 # translator removes them from here with the translations.
-AWAITING_TRANSLATION = frozenset(
+AWAITING_TRANSLATION: frozenset[str] = frozenset(
     {
-        "channels:list",
-        "channels:detail",
-        "channels:connect_index",
-        "channels:connect",
-        "channels:oauth_start",
-        "channels:oauth_choose",
-        "channels:oauth_callback",
-        "channels:test",
-        "channels:reconnect",
-        "channels:rename",
-        "channels:disconnect",
-        "content:list",
-        "content:new",
-        "content:edit",
-        "content:detail",
-        "content:schedule",
-        "content:publish",
-        "content:unschedule",
-        "content:delete",
-        "media:list",
-        "media:upload",
-        "media:detail",
-        "media:delete",
+        "publishing:attention",
+        "publishing:retry",
+        "publishing:mark_published",
+        "publishing:mark_not_published",
+        "publishing:cancel",
+        "publishing:notifications",
+        "publishing:notifications_read",
     }
 )
 # Text that may stay in English in any language.
@@ -709,6 +700,75 @@ def _post_delete(world: World) -> Iterator[Visit]:
     yield Visit("sent: kept", world.signed_in().post(po("delete", world, post.pk), follow=True))
     draft = content_services.post_create(by=world.member(Role.OWNER), text="Draft")
     yield Visit("deleted", world.signed_in().post(po("delete", world, draft.pk), follow=True))
+
+
+# --- Pages: needs attention and notifications ---------------------------------------------------------
+
+
+def pu(name: str, world: World, *args: object) -> str:
+    return reverse(f"publishing:{name}", args=[world.slug(), *args])
+
+
+def target_in(world: World, state: str, **extra: Any) -> Target:
+    post = post_with_channel(world)
+    target = Target.objects.get(post=post)
+    Target.objects.filter(pk=target.pk).update(state=state, **extra)
+    return target
+
+
+@page("publishing:attention")
+def _attention(world: World) -> Iterator[Visit]:
+    yield Visit("nothing", world.signed_in().get(pu("attention", world)))
+    target_in(world, TargetState.FAILED, error_code="reauth_required", error_message="Refused (401).")
+    target_in(world, TargetState.UNCONFIRMED, error_code="outcome_unknown")
+    target_in(world, TargetState.RETRY_WAIT, attempt_count=5)
+    Channel.objects.filter(workspace=world.workspace).update(status=ChannelStatus.NEEDS_REAUTH)
+    yield Visit("owner", world.signed_in().get(pu("attention", world)))
+    yield Visit("manager", world.signed_in(Role.MANAGER).get(pu("attention", world)))
+
+
+@page("publishing:retry")
+def _attention_retry(world: World) -> Iterator[Visit]:
+    target = target_in(world, TargetState.FAILED)
+    yield Visit("sent", world.signed_in().post(pu("retry", world, target.pk), follow=True))
+    yield Visit("refused", world.signed_in().post(pu("retry", world, target.pk), follow=True))
+
+
+@page("publishing:mark_published")
+def _attention_mark_published(world: World) -> Iterator[Visit]:
+    target = target_in(world, TargetState.UNCONFIRMED)
+    url = pu("mark_published", world, target.pk)
+    yield Visit("bad address", world.signed_in().post(url, {"url": "javascript:x"}, follow=True))
+    yield Visit("marked", world.signed_in().post(url, {"url": "https://t.me/acme/7"}, follow=True))
+
+
+@page("publishing:mark_not_published")
+def _attention_mark_not_published(world: World) -> Iterator[Visit]:
+    target = target_in(world, TargetState.UNCONFIRMED)
+    url = pu("mark_not_published", world, target.pk)
+    yield Visit("marked", world.signed_in().post(url, follow=True))
+    yield Visit("refused", world.signed_in().post(url, follow=True))
+
+
+@page("publishing:cancel")
+def _attention_cancel(world: World) -> Iterator[Visit]:
+    target = target_in(world, TargetState.RETRY_WAIT, attempt_count=4)
+    yield Visit("cancelled", world.signed_in().post(pu("cancel", world, target.pk), follow=True))
+
+
+@page("publishing:notifications")
+def _notifications(world: World) -> Iterator[Visit]:
+    yield Visit("none", world.signed_in(Role.CLIENT).get(pu("notifications", world)))
+    Notification.objects.create(
+        workspace=world.workspace, kind=NotificationKind.FAILED, title="Publishing failed on Acme news"
+    )
+    yield Visit("one", world.signed_in().get(pu("notifications", world)))
+
+
+@page("publishing:notifications_read")
+def _notifications_read(world: World) -> Iterator[Visit]:
+    Notification.objects.create(workspace=world.workspace, kind=NotificationKind.LATE, title="Too late")
+    yield Visit("all read", world.signed_in().post(pu("notifications_read", world), follow=True))
 
 
 # --- Pages: media library (files stored in a temporary folder) -----------------------------------------

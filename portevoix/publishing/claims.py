@@ -73,23 +73,26 @@ def claim_due(
         "      AND (lease_expires_at IS NULL OR lease_expires_at < %s))"
     )
     condition_params = [dt(now + prefetch), dt(now), dt(now), dt(now)]
+    # The pick is a MATERIALIZED CTE, evaluated once: PostgreSQL may re-run a plain `IN (SELECT ... LIMIT n
+    # FOR UPDATE SKIP LOCKED)` subquery while updating and then claim more than n rows.
     sql = (
         # Table name and states are ours; every value is a parameter.
-        f"UPDATE {table} SET"  # noqa: S608
+        f"WITH picked AS MATERIALIZED (SELECT id FROM {table} WHERE {condition}"  # noqa: S608
+        f"  ORDER BY next_attempt_at, id LIMIT %s{lock})"
+        f" UPDATE {table} SET"
         f" state = CASE WHEN state = '{TargetState.PENDING_REMOTE.value}' THEN state"
         f"              ELSE '{TargetState.PUBLISHING.value}' END,"
         " lease_owner = %s, lease_expires_at = %s, fence = fence + 1, updated_at = %s"
-        f" WHERE id IN (SELECT id FROM {table} WHERE {condition}"
-        f"              ORDER BY next_attempt_at, id LIMIT %s{lock})"
+        " WHERE id IN (SELECT id FROM picked)"
         f" AND ({condition})"
         " RETURNING id, fence"
     )
     params = [
+        *condition_params,
+        int(limit),
         worker_id[:100],
         dt(now + prefetch + lease),
         dt(now),
-        *condition_params,
-        int(limit),
         *condition_params,
     ]
     with transaction.atomic(), connection.cursor() as cursor:

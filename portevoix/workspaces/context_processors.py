@@ -14,6 +14,7 @@ from portevoix.workspaces import permissions, selectors
 SECTIONS = [
     ("workspaces:dashboard", _("Overview"), "workspace.view"),
     ("content:list", _("Posts"), "post.view"),
+    ("publishing:attention", _("Needs attention"), "publishing.attention"),
     ("channels:list", _("Channels"), "channel.view"),
     ("media:list", _("Media library"), "media.view"),
     ("workspaces:members", _("Team"), "member.view"),
@@ -21,6 +22,13 @@ SECTIONS = [
     ("workspaces:tokens", _("API tokens"), "token.manage"),
     ("workspaces:settings", _("Settings"), "workspace.update"),
 ]
+
+
+def _attention_count(membership: Any) -> int:
+    """The number on the "Needs attention" item (one COUNT query)."""
+    from portevoix.publishing.selectors import attention_count
+
+    return attention_count(workspace=membership.workspace)
 
 
 def workspace_nav(request: HttpRequest) -> dict[str, Any]:
@@ -32,7 +40,10 @@ def workspace_nav(request: HttpRequest) -> dict[str, Any]:
     for url_name, label, permission in SECTIONS:
         if permissions.can(membership, permission):
             url = reverse(url_name, args=[slug])
-            sections.append({"url": url, "label": label, "current": request.path == url})
+            item = {"url": url, "label": label, "current": request.path == url}
+            if url_name == "publishing:attention":
+                item["badge"] = _attention_count(membership)
+            sections.append(item)
     return {
         "nav_workspace": membership.workspace,
         "nav_membership": membership,

@@ -121,3 +121,15 @@ def test_retry_after_is_never_undercut(retry_after, failures):
 def test_backoff_draws_are_spread_out():
     draws = [backoff.delay(6, POLICY) for _ in range(200)]
     assert min(draws) < 300 < max(draws)  # full jitter over [0, 960]
+
+
+def test_a_claim_never_takes_more_than_its_limit(make_target, make_post):
+    # Regression: on PostgreSQL an `IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` subquery was re-run
+    # during the UPDATE and claimed every due target; the pick is now a materialised CTE.
+    for n in range(5):
+        make_target(post=make_post(f"Post {n}"))
+    first = claims.claim_due("w1", 2, timezone.now())
+    second = claims.claim_due("w2", 2, timezone.now())
+    third = claims.claim_due("w3", 2, timezone.now())
+    assert (len(first), len(second), len(third)) == (2, 2, 1)
+    assert not {target for target, _ in first} & {target for target, _ in second}
