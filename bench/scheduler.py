@@ -104,6 +104,8 @@ def measure(network: BenchNetwork, keys: dict[str, float]) -> dict[str, Any]:
         first_seen = dict(network.first_seen)
         behaviours = dict(network.behaviours)
     published = [key for key in keys if created.get(key, 0) >= 1]
+    sent = sorted(created_at[key] for key in published)
+    span = sent[-1] - sent[0] if len(sent) > 1 else 0.0
     return {
         "lateness_ms": summary([created_at[key] - keys[key] for key in published]),
         "first_request_lateness_ms": summary(
@@ -113,6 +115,8 @@ def measure(network: BenchNetwork, keys: dict[str, float]) -> dict[str, Any]:
         "misses": len(keys) - len(published),
         "published": len(published),
         "requests": behaviours,
+        # Sustained rate: posts created per second between the first and the last one.
+        "published_per_second": round(len(sent) / span, 1) if span else None,
     }
 
 

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portevoix.channels.models import Channel, ChannelStatus
@@ -127,3 +129,73 @@ def scrub(text: str, secrets: Mapping[str, str]) -> str:
         if len(value) >= 4:
             text = text.replace(value, "***")
     return text
+
+
+# --- What a connector learned during a call ---------------------------------------------------------
+
+
+def session_values(connector: object) -> dict[str, str]:
+    """The credential values of a session the connector opened or renewed during its calls (Bluesky logs
+    in again when it has no usable session), or {} when nothing changed."""
+    if not getattr(connector, "session_changed", False):
+        return {}
+    current = getattr(connector, "current_session", None)
+    tokens = current() if callable(current) else None
+    if not isinstance(tokens, TokenSet):
+        return {}
+    convert = getattr(connector, "session_credentials", None)
+    values = convert(tokens) if callable(convert) else merge_tokens({}, tokens)
+    return plain_credentials(values)
+
+
+def persist_session(channel: Channel, connector: object) -> bool:
+    """Store a changed session into the channel's encrypted credentials (merged with the stored ones).
+    Never raises: a session that could not be stored is opened again next time."""
+    try:
+        values = session_values(connector)
+        if not values:
+            return False
+        with transaction.atomic():
+            locked = Channel.objects.select_for_update().get(pk=channel.pk)
+            merged = {**read_credentials(locked), **values}
+            Channel.objects.filter(pk=locked.pk).update(credentials=merged, updated_at=timezone.now())
+        connector.session_changed = False  # type: ignore[attr-defined]
+        return True
+    except Exception as error:  # the publication or the check must never fail for this
+        logger.warning(
+            "Channel %s: the renewed session could not be stored (%s)", channel.pk, type(error).__name__
+        )
+        return False
+
+
+def instance_limits_value(connector: object) -> dict[str, Any] | None:
+    """``options["instance_limits"]`` for a connector that reports its instance's limits (Mastodon), or
+    None (no such method, or the instance did not answer: the defaults apply)."""
+    read = getattr(connector, "instance_limits", None)
+    if not callable(read):
+        return None
+    from portevoix.content.validation import instance_limits_option
+
+    try:
+        return instance_limits_option(read())
+    except Exception as error:
+        logger.info("Instance limits unavailable (%s)", type(error).__name__)
+        return None
+
+
+def remember_instance_limits(channel: Channel, connector: object) -> bool:
+    """Keep the instance's limits in the channel's options. Never raises."""
+    try:
+        value = instance_limits_value(connector)
+        if value is None:
+            return False
+        with transaction.atomic():
+            locked = Channel.objects.select_for_update().get(pk=channel.pk)
+            options = dict(locked.options or {})
+            options["instance_limits"] = value
+            Channel.objects.filter(pk=locked.pk).update(options=options, updated_at=timezone.now())
+        channel.options = options
+        return True
+    except Exception as error:
+        logger.warning("Channel %s: instance limits not stored (%s)", channel.pk, type(error).__name__)
+        return False

@@ -296,6 +296,16 @@ class Engine:
             connector = self._connectors[channel.pk] = runtime.connector_for(channel)
         return connector
 
+    @staticmethod
+    def _persist_sessions(results: Sequence[Result]) -> None:
+        """A session a connector opened or renewed during its calls goes to the vault (never fails)."""
+        seen: set[int] = set()
+        for result in results:
+            connector = result.job.connector
+            if connector is not None and id(connector) not in seen:
+                seen.add(id(connector))
+                runtime.persist_session(result.job.target.channel, connector)
+
     def _forget_connector(self, channel_id: int) -> None:
         connector = self._connectors.pop(channel_id, None)
         if connector is not None:
@@ -409,6 +419,7 @@ class Engine:
             return []
         follow: list[Job] = []
         alerts = Alerts()
+        self._persist_sessions(results)
         with transaction.atomic():
             for result in results:
                 job = result.job

@@ -39,6 +39,11 @@ def connector_for(channel: Channel) -> Connector:
     return channel_runtime.connector_for(channel)
 
 
+def persist_session(channel: Channel, connector: Connector) -> bool:
+    """Store a session the connector opened or renewed into the channel's credentials (never raises)."""
+    return channel_runtime.persist_session(channel, connector)
+
+
 def close(connector: Connector) -> None:
     try:
         connector.http.close()

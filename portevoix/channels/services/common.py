@@ -152,6 +152,7 @@ def verify_account(net: Network, config: ChannelConfig) -> AccountInfo:
         connector = net.connector(config, client)
         try:
             info = connector.verify()
+            _keep_what_the_connector_learned(connector, config)
         except ConnectorError as error:
             log_failure("verify", net.key, error, config.credentials)
             raise ValidationFailed(plain_message(error, config.credentials)) from None
@@ -163,6 +164,19 @@ def verify_account(net: Network, config: ChannelConfig) -> AccountInfo:
             _("%(network)s did not say which account these credentials belong to.") % {"network": net.label}
         )
     return info
+
+
+def _keep_what_the_connector_learned(connector: object, config: ChannelConfig) -> None:
+    """A session opened while verifying (Bluesky) joins the credentials to store, and a Mastodon
+    instance's limits join the options, when the caller stores ``config``'s mappings (never raises)."""
+    if isinstance(config.credentials, dict):
+        try:
+            config.credentials.update(runtime.session_values(connector))
+        except Exception as error:
+            logger.warning("The session opened while verifying was not kept (%s)", type(error).__name__)
+    limits = runtime.instance_limits_value(connector)
+    if limits is not None and isinstance(config.options, dict):
+        config.options["instance_limits"] = limits  # type: ignore[assignment]
 
 
 def manual_account(values: Mapping[str, str]) -> AccountInfo:

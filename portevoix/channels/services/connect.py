@@ -69,7 +69,7 @@ def channel_connect(
         net=net,
         info=info,
         credentials=values,
-        options=non_secret(net, values),
+        options=config.options,
         base_url=address,
         token_expires_at=None,
     )
@@ -235,7 +235,7 @@ def channel_reconnect(
         net=net,
         info=info,
         credentials=values,
-        options=non_secret(net, values),
+        options=config.options,
         base_url=address,
         token_expires_at=None,
     )

@@ -70,7 +70,10 @@ def _check(channel: Channel) -> _Checked:
     config = runtime.channel_config(channel, credentials=credentials)
     with http.client() as client:
         try:
-            info = net.connector(config, client).verify()
+            connector = net.connector(config, client)
+            info = connector.verify()
+            runtime.persist_session(channel, connector)
+            runtime.remember_instance_limits(channel, connector)
         except (ReauthRequired, AuthExpired) as error:
             log_failure("test", net.key, error, credentials)
             message = plain_message(error, credentials)
