@@ -88,14 +88,9 @@ SKIPPED = {
 }
 # Pages whose French and Russian strings are not translated yet: every other check applies to them; the
 # translator removes them from here with the translations.
-# channels:connect and channels:reconnect show the connector's own field labels and help, which are plain
-# strings in the connectors (gettext at render time, never extracted by makemessages): the test connector's
-# English help ("From the bot settings.") stays English until connectors' texts reach the catalog.
 # publishing:notifications shows a notification stored with an English title ("Publishing failed on Acme
 # news", made by the page entry below): stored text, not a catalog string.
-AWAITING_TRANSLATION: frozenset[str] = frozenset(
-    {"channels:connect", "channels:reconnect", "publishing:notifications"}
-)
+AWAITING_TRANSLATION: frozenset[str] = frozenset({"publishing:notifications"})
 # Text that may stay in English in any language.
 PROPER_NAMES = frozenset({"Portevoix", "Aegis", "FreeOTP", "Google Authenticator", "1Password"})
 MIN_MSGID_LENGTH = 4
