@@ -27,6 +27,17 @@ def _no_static_file_scan():
 
 
 @pytest.fixture(autouse=True)
+def _reset_language_and_time_zone():
+    """A request activates its language and time zone on the thread and nothing resets them afterwards
+    (each real request activates its own); tests that call services directly must not inherit them."""
+    from django.utils import timezone, translation
+
+    yield
+    translation.activate("en")
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
