@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any, ClassVar
 
 import httpx
@@ -35,6 +38,43 @@ from portevoix.connectors.errors import (
 from portevoix.connectors.types import Capability, ChannelConfig, OutgoingPost, Published
 
 Reply = Callable[..., httpx.Response]
+
+
+# --- Reading what a connector sent ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    filename: str | None
+    content_type: str | None
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8")
+
+
+def form_parts(request: httpx.Request) -> dict[str, Part]:
+    """The parts of a multipart/form-data request, by field name."""
+    content_type = request.headers["content-type"]
+    assert content_type.startswith("multipart/form-data; boundary=")
+    raw = f"Content-Type: {content_type}\r\n\r\n".encode() + request.read()
+    message = BytesParser(policy=HTTP).parsebytes(raw)
+    parts: dict[str, Part] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        assert isinstance(name, str), "a form part without a name"
+        assert name not in parts, f"field {name} sent twice"
+        content = part.get_payload(decode=True)
+        assert isinstance(content, bytes)
+        parts[name] = Part(
+            name=name,
+            filename=part.get_filename(),
+            content_type=part["content-type"] and part.get_content_type(),
+            content=content,
+        )
+    return parts
 
 
 def sample_post(**overrides: Any) -> OutgoingPost:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from email.parser import BytesParser
-from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from portevoix.connectors.testing import Part as Part  # re-exported for the tests
+from portevoix.connectors.testing import form_parts as form_parts
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 WEBHOOK_ID = "223704706495545344"
@@ -33,37 +33,6 @@ def error(name: str) -> httpx.Response:
     """A documented error answer from ``fixtures/errors.json``: status, headers and JSON body."""
     spec = fixture("errors.json")[name]
     return httpx.Response(spec["status"], json=spec["body"], headers=spec.get("headers"))
-
-
-@dataclass(frozen=True)
-class Part:
-    name: str
-    filename: str | None
-    content_type: str | None
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8")
-
-
-def form_parts(request: httpx.Request) -> dict[str, Part]:
-    """The parts of a multipart/form-data request, by field name."""
-    content_type = request.headers["content-type"]
-    assert content_type.startswith("multipart/form-data; boundary=")
-    raw = f"Content-Type: {content_type}\r\n\r\n".encode() + request.read()
-    message = BytesParser(policy=HTTP).parsebytes(raw)
-    parts: dict[str, Part] = {}
-    for part in message.iter_parts():  # type: ignore[attr-defined]
-        name = part.get_param("name", header="content-disposition")
-        assert name not in parts, f"field {name} sent twice"
-        parts[name] = Part(
-            name=name,
-            filename=part.get_filename(),
-            content_type=part["content-type"] and part.get_content_type(),
-            content=part.get_payload(decode=True),
-        )
-    return parts
 
 
 def json_body(request: httpx.Request) -> Any:
