@@ -13,7 +13,10 @@ from portevoix.channels.api import router as channels_router
 from portevoix.content.api import router as content_router
 from portevoix.core.api import PortevoixAPI
 from portevoix.media.api import router as media_router
+from portevoix.approvals.api import router as approvals_router
+from portevoix.planning.api import router as planning_router
 from portevoix.publishing.api import router as publishing_router
+from portevoix.teamtasks.api import router as teamtasks_router
 from portevoix.workspaces.api import router as workspaces_router
 
 # Requests per API token or browser session, counted in the default cache (per process unless the
@@ -37,3 +40,6 @@ api.add_router("/v1/", channels_router)
 api.add_router("/v1/", content_router)  # /v1/content/validate and /v1/posts
 api.add_router("/v1/", media_router)  # /v1/media
 api.add_router("/v1/", publishing_router)  # /v1/attention, /v1/targets/{id}/..., /v1/notifications
+api.add_router("/v1/", planning_router)  # the content plan: calendar, rubrics, queues, series, imports, feeds
+api.add_router("/v1/", approvals_router)  # approval policy, submissions, decisions, comments
+api.add_router("/v1/", teamtasks_router)  # tasks on posts, notices

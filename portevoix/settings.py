@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "portevoix.media",
     "portevoix.content",
     "portevoix.publishing",
+    "portevoix.planning",
+    "portevoix.approvals",
+    "portevoix.teamtasks",
 ]
 
 MIDDLEWARE = [

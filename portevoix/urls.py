@@ -14,6 +14,9 @@ urlpatterns = [
     path("", include("portevoix.media.urls")),
     path("", include("portevoix.content.urls")),
     path("", include("portevoix.publishing.urls")),
+    path("", include("portevoix.planning.urls")),
+    path("", include("portevoix.approvals.urls")),
+    path("", include("portevoix.teamtasks.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

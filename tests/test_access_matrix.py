@@ -43,6 +43,7 @@ from portevoix.publishing.services import new_idempotency_key
 from portevoix.workspaces import urls as workspace_urls
 from portevoix.workspaces.models import ApiToken, Invitation, Membership
 from portevoix.workspaces.roles import Role
+from tests.matrix import extensions as matrix_extensions
 
 pytestmark = pytest.mark.django_db
 
@@ -407,6 +408,32 @@ HTML_POST_DATA: dict[str, dict[str, Any]] = {
     "publishing:mark_published": {"url": "https://fakenet.test/p/1"},
 }
 
+# --- Entries kept beside each domain (tests/matrix/) -------------------------------------------------
+
+EXTRA_URLCONFS: dict[str, Any] = {}
+
+
+def _merge_extensions() -> None:
+    tables = {
+        "API_EXPECTED": API_EXPECTED,
+        "API_IDS": API_IDS,
+        "API_BODIES": API_BODIES,
+        "HTML_EXPECTED": HTML_EXPECTED,
+        "HTML_IDS": HTML_IDS,
+        "HTML_POST_DATA": HTML_POST_DATA,
+        "HTML_NETWORKS": HTML_NETWORKS,
+        "URLCONFS": EXTRA_URLCONFS,
+    }
+    for module in matrix_extensions():
+        for name, table in tables.items():
+            extra = getattr(module, name, {})
+            clash = set(extra) & set(table)
+            assert not clash, f"{module.__name__}.{name} redefines {sorted(clash)}"
+            table.update(extra)
+
+
+_merge_extensions()
+
 # --- Enumeration ---------------------------------------------------------------------------------
 
 API_OPERATIONS = sorted({(op.method, op.path) for op in iter_operations(api)})
@@ -434,6 +461,12 @@ WORKSPACE_PAGES = (
     | {
         f"publishing:{pattern.name}": str(pattern.pattern)
         for pattern in publishing_urls.urlpatterns
+        if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
+    }
+    | {
+        f"{namespace}:{pattern.name}": str(pattern.pattern)
+        for namespace, urlconf in EXTRA_URLCONFS.items()
+        for pattern in urlconf.urlpatterns
         if isinstance(pattern, URLPattern) and str(pattern.pattern).startswith("w/<slug:slug>/")
     }
 )

@@ -1063,3 +1063,9 @@ def test_missing_translation_is_detected():
     problems = check_text("fr", "t", with_placeholder, visible=visible_text(with_placeholder))
     assert any("Continue to %(name)s" in problem for problem in problems)
     assert any("template syntax" in problem for problem in problems)
+
+
+# Pages kept beside each domain (tests/pages/): imported last, once everything above is defined.
+from tests.pages import load_all as _load_domain_pages  # noqa: E402
+
+_load_domain_pages()

@@ -15,6 +15,16 @@ from portevoix.media.models import MediaAsset
 from portevoix.workspaces.models import Workspace
 
 
+class ApprovalState(models.TextChoices):
+    """The post's standing in its workspace's approval policy (approvals app)."""
+
+    NOT_REQUIRED = "not_required", _("No approval needed")
+    DRAFT = "draft", _("Not submitted")
+    PENDING = "pending", _("Awaiting approval")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+
+
 class Post(TimeStampedModel):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(
@@ -27,6 +37,22 @@ class Post(TimeStampedModel):
     scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
     timezone = models.CharField(max_length=64, default="UTC")
     media = models.ManyToManyField(MediaAsset, through="PostMedia", blank=True, related_name="posts")
+    rubric = models.ForeignKey(
+        "planning.Rubric", null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    # Only "approved" and "not_required" may publish; the approvals app moves it.
+    approval_state = models.CharField(
+        max_length=20, choices=ApprovalState.choices, default=ApprovalState.NOT_REQUIRED
+    )
+    # Evergreen posts may be recycled into free queue slots (planning app, EvergreenPolicy).
+    evergreen = models.BooleanField(default=False)
+    recycled_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="recycled_copies"
+    )
+    # An occurrence of a recurring series (planning.RecurringSeries).
+    series = models.ForeignKey(
+        "planning.RecurringSeries", null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
 
     class Meta:
         ordering = ["-scheduled_at", "-created_at"]

@@ -50,6 +50,18 @@ MATRIX: dict[str, tuple[frozenset[Role], StrOrPromise]] = {
     "post.edit": (CREATORS, _("Write and edit posts and their per-network variants")),
     "post.publish": (LEADS, _("Schedule, publish now, cancel and retry posts")),
     "publishing.attention": (LEADS, _("Resolve posts that need attention (unconfirmed or failed)")),
+    "rubric.manage": (LEADS, _("Create, edit and archive rubrics and their target shares")),
+    "queue.manage": (LEADS, _("Set queue slots, add posts to queues, reorder, pause and resume them")),
+    "plan.import": (LEADS, _("Import posts from CSV and manage recurring series and evergreen recycling")),
+    "approval.manage": (LEADS, _("Set the workspace's approval policy and its steps")),
+    "post.submit": (CREATORS, _("Submit posts for approval")),
+    "post.approve": (
+        ALL_ROLES,
+        _("Approve posts or ask for changes, at the steps assigned to one's role or to oneself"),
+    ),
+    "comment.write": (ALL_ROLES, _("Comment on posts and mention teammates")),
+    "task.view": (STAFF, _("See the team's tasks and one's own")),
+    "task.manage": (CREATORS, _("Create, assign and close tasks on posts")),
 }
 
 PERMISSIONS = frozenset(MATRIX)

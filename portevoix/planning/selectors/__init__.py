@@ -1,0 +1,1 @@
+"""Reads of the content plan, one module per area."""

@@ -1,0 +1,1 @@
+"""Writes of the content plan, one module per area."""

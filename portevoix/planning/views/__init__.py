@@ -1,0 +1,1 @@
+"""Pages of the content plan, one module per area."""

@@ -1,0 +1,3 @@
+"""Pages of teamtasks rendered in every language (see tests/pages/__init__.py)."""
+
+from __future__ import annotations
