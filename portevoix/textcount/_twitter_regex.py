@@ -129,7 +129,7 @@ VALID_MENTION_OR_LIST = regex.compile(
     "(/[a-z][a-z0-9_\\-]{0,24})?",  # 4: list slug (optional)
     _FLAGS,
 )
-END_MENTION_MATCH = regex.compile(f"^(?:[{AT_SIGNS}]|[{LATIN_ACCENTS}]|://)", _FLAGS)
+END_MENTION_MATCH = regex.compile(f"(?:[{AT_SIGNS}]|[{LATIN_ACCENTS}]|://)", _FLAGS)
 
 # Hashtags. twitter-text generates its letter classes from Unicode data; \p{L}\p{M} is the same set on the
 # Unicode version of the `regex` module.

@@ -280,3 +280,13 @@ def test_package_does_not_import_django() -> None:
     code = "import sys, portevoix.textcount; print(sorted(m for m in sys.modules if m.startswith('django')))"
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
+
+
+def test_a_mention_followed_by_an_at_sign_or_a_scheme_is_not_a_mention() -> None:
+    # twitter-text's endMentionMatch: "@user@host" is an e-mail-like address, "@user://" is not a mention;
+    # the rule applies wherever the mention ends, not only at the start of the text.
+    from portevoix.textcount import extract_mentions
+
+    assert extract_mentions("hi @user@example.com") == []
+    assert extract_mentions("hi @user://x") == []
+    assert extract_mentions("hi @user, @other") == ["user", "other"]
