@@ -1,8 +1,16 @@
-"""ASGI entry point served by ``portevoix web`` (uvicorn)."""
+"""ASGI entry point served by ``portevoix web`` (uvicorn).
+
+The short-link redirect (``/l/<code>``) is answered by a small ASGI handler in front of Django, which also
+handles the lifespan protocol (it flushes buffered clicks on shutdown): portevoix/links/fastpath.py.
+"""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portevoix.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from portevoix.links.fastpath import wrap  # noqa: E402  (after Django is set up)
+
+application = wrap(django_application)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "portevoix.planning",
     "portevoix.approvals",
     "portevoix.teamtasks",
+    "portevoix.links",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,15 @@ PORTEVOIX_PUBLISH_LEASE_SECONDS = float(os.environ.get("PORTEVOIX_PUBLISH_LEASE_
 PORTEVOIX_PUBLISH_CONCURRENCY = int(os.environ.get("PORTEVOIX_PUBLISH_CONCURRENCY", "16"))
 # Automatic publish attempts before a post fails (a person may retry it).
 PORTEVOIX_PUBLISH_MAX_ATTEMPTS = int(os.environ.get("PORTEVOIX_PUBLISH_MAX_ATTEMPTS", "8"))
+
+# --- Tracked short links (portevoix/links; docs/links.md) ---------------------------------------
+# Public address short links are shown with, e.g. https://go.example.com (default: PORTEVOIX_BASE_URL).
+PORTEVOIX_SHORT_BASE_URL = os.environ.get("PORTEVOIX_SHORT_BASE_URL", "").rstrip("/")
+# A GeoIP2/GeoLite2 Country or City database (.mmdb): clicks then record the visitor's country.
+PORTEVOIX_GEOIP_PATH = os.environ.get("PORTEVOIX_GEOIP_PATH", "")
+# How long the redirect caches a link (seconds), and how often it writes buffered clicks.
+PORTEVOIX_LINKS_CACHE_SECONDS = float(os.environ.get("PORTEVOIX_LINKS_CACHE_SECONDS", "60"))
+PORTEVOIX_LINKS_FLUSH_SECONDS = float(os.environ.get("PORTEVOIX_LINKS_FLUSH_SECONDS", "1"))
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("portevoix.planning.urls")),
     path("", include("portevoix.approvals.urls")),
     path("", include("portevoix.teamtasks.urls")),
+    path("", include("portevoix.links.urls")),  # the /l/<code> redirect is links/fastpath.py
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

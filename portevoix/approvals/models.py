@@ -82,6 +82,8 @@ class Decision(TimeStampedModel):
     decided_by_name = models.CharField(max_length=150, blank=True)  # the client, who has no account
     decided_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
+    # When the step became the current one and its approvers were told (reminders count from here).
+    notified_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -126,6 +126,8 @@ def post_create(request: HttpRequest, payload: PostCreateIn) -> Status[Any]:
         variants=payload.variants,
         media_ids=payload.media_ids,
         channel_ids=payload.channel_ids,
+        rubric_id=payload.rubric_id,
+        evergreen=payload.evergreen,
     )
     return Status(201, _fresh(post))
 

@@ -57,6 +57,12 @@ class ComposerForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     action = forms.ChoiceField(choices=ACTIONS, required=False)
+    rubric = forms.TypedChoiceField(label=_("Rubric"), required=False, coerce=int, empty_value=None)
+    evergreen = forms.BooleanField(
+        label=_("Evergreen"),
+        required=False,
+        help_text=_("May be published again in free queue slots (evergreen recycling)."),
+    )
 
     def __init__(
         self,
@@ -64,10 +70,15 @@ class ComposerForm(forms.Form):
         channels: Iterable[Channel] = (),
         media: Iterable[MediaAsset] = (),
         networks: Iterable[tuple[str, str]] = (),
+        rubrics: Iterable[Any] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["channels"].choices = [(c.pk, c.name) for c in channels]  # type: ignore[attr-defined]
+        self.fields["rubric"].choices = [  # type: ignore[attr-defined]
+            ("", _("No rubric")),
+            *((rubric.pk, rubric.name) for rubric in rubrics),
+        ]
         # Declared here, not on the class: a class attribute ``media`` would shadow ``Form.media``.
         self.fields["media"] = forms.TypedMultipleChoiceField(
             label=_("Media"),

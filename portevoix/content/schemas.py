@@ -142,6 +142,8 @@ class PostOut(Schema):
     scheduled_at: datetime | None = Field(description="The planned instant, UTC.")
     timezone: str = Field(description="The IANA zone the post was planned in.")
     scheduled_local: str | None = Field(description="The planned time in that zone (ISO 8601, with offset).")
+    rubric_id: int | None = Field(description="The post's rubric (content pillar), if any.")
+    evergreen: bool = Field(description="May be recycled into free queue slots (evergreen recycling).")
     created_at: datetime
     updated_at: datetime
 
@@ -205,6 +207,8 @@ class PostCreateIn(InputSchema):
     channel_ids: list[ObjectId] = Field(
         default_factory=list, max_length=MAX_CHANNELS, description="Active channels."
     )
+    rubric_id: ObjectId | None = Field(None, description="A rubric of the workspace (not archived).")
+    evergreen: bool = Field(False, description="May be recycled into free queue slots.")
 
 
 class PostUpdateIn(InputSchema):
@@ -216,6 +220,8 @@ class PostUpdateIn(InputSchema):
     variants: dict[NetworkKey, PostText] | None = Field(None, max_length=MAX_VARIANTS)
     media_ids: list[ObjectId] | None = Field(None, max_length=MAX_MEDIA)
     channel_ids: list[ObjectId] | None = Field(None, max_length=MAX_CHANNELS)
+    rubric_id: ObjectId | None = Field(None, description="null takes the rubric away.")
+    evergreen: bool | None = None
 
 
 class ScheduleIn(InputSchema):

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portevoix.approvals import services as approval_services
 from portevoix.channels.models import Channel, ChannelStatus
 from portevoix.content import localtime, selectors
 from portevoix.content.models import Post, PostMedia, PostVariant
@@ -29,6 +30,7 @@ from portevoix.content.validation.media import MediaInfo
 from portevoix.content.validation.posts import channel_results
 from portevoix.core.errors import Conflict, NotFound, ValidationFailed
 from portevoix.media.models import MediaAsset
+from portevoix.planning.models import Rubric
 from portevoix.publishing import services as publishing
 from portevoix.publishing.models import Target, TargetState
 from portevoix.textcount import MAX_TEXT_LENGTH
@@ -163,6 +165,26 @@ def clean_channels(
     return [found[pk] for pk in ids]
 
 
+def clean_rubric(by: Membership, value: object, *, keep: int | None = None) -> Rubric | None:
+    """A rubric of the workspace, or None. An archived one only when the post already has it (``keep``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise _invalid("rubric_id", _("Choose a rubric."))
+    rubric = Rubric.objects.filter(workspace=by.workspace, pk=value).first()
+    if rubric is None or (rubric.archived and rubric.pk != keep):
+        raise _invalid("rubric_id", _("No such rubric in this workspace (or it is archived)."))
+    return rubric
+
+
+def clean_evergreen(value: object) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _invalid("evergreen", _("Send true or false."))
+    return value
+
+
 # --- Posts ----------------------------------------------------------------------------------------
 
 
@@ -175,6 +197,8 @@ def post_create(
     variants: Mapping[str, object] | None = None,
     media_ids: Iterable[object] | None = None,
     channel_ids: Iterable[object] | None = None,
+    rubric_id: object = None,
+    evergreen: object = False,
 ) -> Post:
     """A new draft post. Nothing is judged against the networks' rules yet: a draft may be unfinished."""
     permissions.require(by, "post.edit")
@@ -184,6 +208,8 @@ def post_create(
     cleaned_variants = clean_variants(variants)
     media = clean_media(by, media_ids)
     channels = clean_channels(by, channel_ids)
+    rubric = clean_rubric(by, rubric_id)
+    cleaned_evergreen = clean_evergreen(evergreen)
     with transaction.atomic():
         post = Post.objects.create(
             workspace=by.workspace,
@@ -192,6 +218,8 @@ def post_create(
             text=cleaned_text,
             link=cleaned_link,
             timezone=by.workspace.timezone,
+            rubric=rubric,
+            evergreen=cleaned_evergreen,
         )
         _set_variants(post, cleaned_variants)
         _set_media(post, media)
@@ -218,6 +246,8 @@ def post_update(
     variants: Mapping[str, object] | None = _UNSET,
     media_ids: Iterable[object] | None = _UNSET,
     channel_ids: Iterable[object] | None = _UNSET,
+    rubric_id: object = _UNSET,
+    evergreen: object = _UNSET,
 ) -> Post:
     """Change what is given (``variants`` replaces every variant; ``media_ids`` and ``channel_ids`` replace
     the lists). Refused while a channel is sending the post. A post planned for a time must stay valid for
@@ -234,6 +264,10 @@ def post_update(
         changes["title"] = clean_title(title)
     if link is not _UNSET:
         changes["link"] = clean_link(link)
+    if rubric_id is not _UNSET:
+        changes["rubric"] = clean_rubric(by, rubric_id, keep=post.rubric_id)
+    if evergreen is not _UNSET:
+        changes["evergreen"] = clean_evergreen(evergreen)
     new_variants = clean_variants(variants) if variants is not _UNSET else None
     media = clean_media(by, media_ids) if media_ids is not _UNSET else None
     current_channels = [target.channel_id for target in targets]
@@ -249,10 +283,12 @@ def post_update(
         media=media if media is not None else selectors.post_media(post=post),
         channels=channels,
     )
+    before = _content_snapshot(post)
     with transaction.atomic():
         for name, value in changes.items():
             setattr(post, name, value)
-        post.save()
+        # Only the changed fields: a stale copy must not undo what approvals wrote meanwhile.
+        post.save(update_fields=[*changes, "updated_at"])
         if new_variants is not None:
             post.variants.all().delete()
             _set_variants(post, new_variants)
@@ -261,6 +297,9 @@ def post_update(
             _set_media(post, media)
         if channels is not None:
             _set_channels(by=by, post=post, targets=targets, channels=channels)
+        if _content_changed(post, changes, new_variants, media, before):
+            # An approval given on other content no longer counts (approvals/services.py).
+            approval_services.post_content_changed(by=by, post=post)
         audit.record(
             actor=by.user,
             action="post.update",
@@ -350,6 +389,31 @@ def post_unschedule(*, by: Membership, post: Post) -> int:
 def _own(by: Membership, post: Post) -> None:
     if post.workspace_id != by.workspace_id:
         raise NotFound(_("No such post."))
+
+
+def _content_snapshot(post: Post) -> tuple[str, str, dict[str, str], list[int]]:
+    """What an approval is given on: the text, the link, the variants and the media (not the title)."""
+    return (
+        post.text,
+        post.link,
+        selectors.post_variants(post=post),
+        [asset.pk for asset in selectors.post_media(post=post)],
+    )
+
+
+def _content_changed(
+    post: Post,
+    changes: Mapping[str, Any],
+    variants: Mapping[str, str] | None,
+    media: list[MediaAsset] | None,
+    before: tuple[str, str, dict[str, str], list[int]],
+) -> bool:
+    text, link, old_variants, old_media = before
+    if changes.get("text", text) != text or changes.get("link", link) != link:
+        return True
+    if variants is not None and {k: v for k, v in variants.items() if v.strip()} != old_variants:
+        return True
+    return media is not None and [asset.pk for asset in media] != old_media
 
 
 def _set_variants(post: Post, variants: Mapping[str, str]) -> None:

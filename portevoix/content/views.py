@@ -4,9 +4,12 @@ services and selectors do the work."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -18,6 +21,7 @@ from portevoix.core.errors import Conflict, PortevoixError, ValidationFailed
 from portevoix.core.forms import add_service_errors
 from portevoix.media import services as media_services
 from portevoix.media.forms import UploadForm
+from portevoix.planning.selectors import rubrics as rubric_selectors
 from portevoix.workspaces import permissions
 from portevoix.workspaces.models import Membership
 from portevoix.workspaces.web import workspace_view
@@ -76,10 +80,18 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
 def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
     membership = _membership(request)
     offer = live.composer_offer(by=membership, post=post)
+    rubrics = rubric_selectors.rubric_choices(
+        workspace=membership.workspace, keep_id=post.rubric_id if post else None
+    )
     if request.method != "POST":
-        form = ComposerForm(initial=live.initial(post, offer), **offer.form_kwargs())
+        initial = live.initial(post, offer)
+        if post is not None:
+            initial.update(rubric=post.rubric_id, evergreen=post.evergreen)
+        else:
+            initial.update(_prefill_at(request, membership))
+        form = ComposerForm(initial=initial, rubrics=rubrics, **offer.form_kwargs())
         return _render_composer(request, form, offer, post)
-    form = ComposerForm(request.POST, **offer.form_kwargs())
+    form = ComposerForm(request.POST, rubrics=rubrics, **offer.form_kwargs())
     if not form.is_valid():
         return _render_composer(request, form, offer, post, status=422)
     data = form.cleaned_data
@@ -90,6 +102,8 @@ def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
         "variants": form.variants(),
         "media_ids": data["media"],
         "channel_ids": data["channels"],
+        "rubric_id": data["rubric"],
+        "evergreen": data["evergreen"],
     }
     try:
         if post is None:
@@ -127,6 +141,21 @@ def _compose(request: HttpRequest, post: Post | None) -> HttpResponse:
         messages.error(request, _("The draft is saved, but: %(reason)s") % {"reason": _error_text(error)})
         return redirect("content:edit", slug, post.pk)
     return redirect("content:detail", slug, post.pk)
+
+
+def _prefill_at(request: HttpRequest, membership: Membership) -> dict[str, str]:
+    """``?at=YYYY-MM-DDTHH:MM`` (a time slot of the calendar, in the viewer's zone): the composer's date and
+    time field in the workspace's zone, with "Schedule" as the action. Anything else is ignored."""
+    value = request.GET.get("at", "")
+    try:
+        wall = datetime.strptime(value, "%Y-%m-%dT%H:%M") if len(value) == 16 else None
+        if wall is None:
+            return {}
+        viewer = dj_timezone.get_current_timezone()
+        local = wall.replace(tzinfo=viewer).astimezone(membership.workspace.tzinfo)
+    except (ValueError, OverflowError):
+        return {}
+    return {"schedule_at": local.strftime("%Y-%m-%dT%H:%M"), "action": "schedule"}
 
 
 def _scheduled_message(scheduled: services.Scheduled) -> str:

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portevoix.approvals import selectors as approval_selectors
 from portevoix.channels.models import Channel, ChannelStatus
 from portevoix.content.models import Post
 from portevoix.core.errors import Conflict, NotFound, ValidationFailed
@@ -153,7 +154,16 @@ def _schedule(*, post: Post, at: datetime, by: Membership, action: str) -> list[
         raise ValidationFailed(
             _("Choose at least one channel."), fields={"channels": [_("Choose a channel.")]}
         )
+    # Approvals (approvals/selectors.py): a post that needs approval is planned into "awaiting approval",
+    # never straight into "scheduled"; approving it releases its targets (targets_release_approved).
+    gated = approval_selectors.post_requires_approval(post)
     movable = states.sources(Event.SCHEDULE) | {TargetState.PUBLISHING}
+    if gated:
+        if action == "post.publish_now":
+            raise Conflict(
+                _("This post needs approval before it can be published: submit it for approval first.")
+            )
+        movable |= {TargetState.AWAITING_APPROVAL}
     candidates = [target for target in targets if target.state in movable]
     if not candidates:
         raise Conflict(_("Nothing left to schedule: this post has been sent, or is being sent, everywhere."))
@@ -171,6 +181,10 @@ def _schedule(*, post: Post, at: datetime, by: Membership, action: str) -> list[
         for target in candidates:
             if target.state == TargetState.PUBLISHING and not _withdraw(target):
                 continue  # being sent right now: it keeps its time
+            if gated:
+                if _hold(target.pk, at=at, now=now):
+                    scheduled.append(target)
+                continue
             updated = Target.objects.filter(pk=target.pk, state__in=states.sources(Event.SCHEDULE)).update(
                 state=states.target_of(Event.SCHEDULE),
                 due_at=at,
@@ -192,8 +206,9 @@ def _schedule(*, post: Post, at: datetime, by: Membership, action: str) -> list[
             obj=post,
             at=at.isoformat(),
             channels=[target.channel_id for target in scheduled],
+            **({"awaiting_approval": True} if gated else {}),
         )
-        if at <= now + timedelta(seconds=1):
+        if at <= now + timedelta(seconds=1) and not gated:
             tasks.kick()
     return list(Target.objects.filter(pk__in=[target.pk for target in scheduled]).order_by("pk"))
 
@@ -206,6 +221,76 @@ def post_schedule(*, post: Post, at: datetime, by: Membership) -> list[Target]:
 def post_publish_now(*, post: Post, by: Membership) -> list[Target]:
     """Send the post now on each of its channels not sent yet (a worker is asked to look at once)."""
     return _schedule(post=post, at=timezone.now(), by=by, action="post.publish_now")
+
+
+# --- Approvals ------------------------------------------------------------------------------------
+
+# States a target planned for approval may come from: a draft (SUBMIT), or a planned or cancelled one that
+# goes back to draft first (SCHEDULE/UNSCHEDULE, then SUBMIT), or one already waiting (a new time).
+_HOLDABLE = frozenset(
+    {TargetState.DRAFT, TargetState.SCHEDULED, TargetState.CANCELLED, TargetState.AWAITING_APPROVAL}
+)
+
+
+def _hold(target_id: int, *, at: datetime | None, now: datetime) -> bool:
+    """Put one target in "awaiting approval" (keeping its due time unless ``at`` is given). The single
+    UPDATE stands for the legal path SCHEDULE/UNSCHEDULE then SUBMIT of the state machine, guarded by the
+    current state, so a target a worker holds is never touched."""
+    assert states.apply(states.apply(TargetState.SCHEDULED, Event.UNSCHEDULE), Event.SUBMIT) == (
+        TargetState.AWAITING_APPROVAL
+    )
+    values: dict[str, object] = {
+        "state": TargetState.AWAITING_APPROVAL,
+        "next_attempt_at": None,
+        "error_code": "",
+        "error_message": "",
+        "updated_at": now,
+    }
+    if at is not None:
+        values["due_at"] = at
+    return bool(Target.objects.filter(pk=target_id, state__in=_HOLDABLE).update(**values))
+
+
+def targets_hold_for_approval(*, post: Post) -> list[Target]:
+    """The post needs approval again (it was submitted, or its approved content changed): its planned
+    targets wait in "awaiting approval" with their due time kept. A target a worker claimed but has not
+    started is withdrawn first; one already being sent, or sent, is left alone. The caller checks the
+    role and audits."""
+    now = timezone.now()
+    held: list[Target] = []
+    with transaction.atomic():
+        for target in Target.objects.filter(
+            post=post, state__in=[TargetState.SCHEDULED, TargetState.PUBLISHING]
+        ).order_by("pk"):
+            if target.state == TargetState.PUBLISHING and not _withdraw(target):
+                continue
+            if Target.objects.filter(pk=target.pk, state=TargetState.SCHEDULED).update(
+                state=TargetState.AWAITING_APPROVAL, next_attempt_at=None, updated_at=now
+            ):
+                held.append(target)
+    return held
+
+
+def targets_release_approved(*, post: Post) -> list[Target]:
+    """The post is approved: its targets awaiting approval become scheduled for their due time (event
+    APPROVE). A due time that passed meanwhile is sent at once, unless it is past the engine's lateness
+    cutoff (PORTEVOIX_PUBLISH_LATENESS_CUTOFF, an hour by default): then the engine marks it failed "too
+    late" with an alert, as for any late post. The caller checks the role and audits."""
+    now = timezone.now()
+    released: list[Target] = []
+    with transaction.atomic():
+        waiting = list(
+            Target.objects.filter(post=post, state__in=states.sources(Event.APPROVE)).order_by("pk")
+        )
+        for target in waiting:
+            due = target.due_at or now
+            if Target.objects.filter(pk=target.pk, state__in=states.sources(Event.APPROVE)).update(
+                state=states.target_of(Event.APPROVE), due_at=due, next_attempt_at=due, updated_at=now
+            ):
+                released.append(target)
+        if any((target.due_at or now) <= now + timedelta(seconds=1) for target in released):
+            tasks.kick()
+    return released
 
 
 # --- One target -----------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ MATRIX: dict[str, tuple[frozenset[Role], StrOrPromise]] = {
     "comment.write": (ALL_ROLES, _("Comment on posts and mention teammates")),
     "task.view": (STAFF, _("See the team's tasks and one's own")),
     "task.manage": (CREATORS, _("Create, assign and close tasks on posts")),
+    "link.manage": (CREATORS, _("Create, disable and delete tracked short links; edit the UTM rules")),
 }
 
 PERMISSIONS = frozenset(MATRIX)

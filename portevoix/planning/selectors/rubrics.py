@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from portevoix.content.models import Post
+from portevoix.core.errors import NotFound
 from portevoix.planning.models import Rubric
 from portevoix.workspaces.models import Workspace
 
@@ -34,6 +35,23 @@ def rubric_list(*, workspace: Workspace, include_archived: bool = False) -> list
     rubrics = Rubric.objects.filter(workspace=workspace)
     if not include_archived:
         rubrics = rubrics.filter(archived=False)
+    return list(rubrics.order_by("position", "name"))
+
+
+def rubric_get(*, workspace: Workspace, rubric_id: int) -> Rubric:
+    """A rubric of the workspace (archived or not); 404 for any other id."""
+    rubric = Rubric.objects.filter(workspace=workspace, pk=rubric_id).first()
+    if rubric is None:
+        raise NotFound(_("No such rubric."))
+    return rubric
+
+
+def rubric_choices(*, workspace: Workspace, keep_id: int | None = None) -> list[Rubric]:
+    """The rubrics a post may be given: the active ones, plus ``keep_id`` (a post's archived rubric)."""
+    rubrics = Rubric.objects.filter(workspace=workspace)
+    rubrics = rubrics.filter(archived=False) if keep_id is None else rubrics.filter(
+        Q(archived=False) | Q(pk=keep_id)
+    )
     return list(rubrics.order_by("position", "name"))
 
 

@@ -66,7 +66,7 @@ class Command(BaseCommand):
             host=options["host"],
             port=port,
             workers=workers,
-            lifespan="off",
+            lifespan="on",  # the links fast path flushes buffered clicks on shutdown (asgi.py)
             proxy_headers=True,
             server_header=False,
             access_log=not options["no_access_log"],
