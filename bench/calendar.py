@@ -65,6 +65,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--profile", action="store_true", help="print where one full request spends its time")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="pv-bench-calendar-") as data_dir:
@@ -139,6 +140,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         full_times.append(timed(full_client, full_url))
         empty_times.append(timed(empty_client, empty_url))
 
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(5):
+            full_client.get(full_url)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     with CaptureQueriesContext(connection) as full_queries:
         page = full_client.get(full_url).content.decode()
     with CaptureQueriesContext(connection) as empty_queries:

@@ -984,6 +984,13 @@ def iter_url_patterns(
             yield name or route, route
 
 
+# Pages kept beside each domain (tests/pages/): imported here, once everything above is defined and before
+# the tests below are parametrized over PAGES.
+from tests.pages import load_all as _load_domain_pages  # noqa: E402
+
+_load_domain_pages()
+
+
 def test_every_url_pattern_is_rendered_or_skipped():
     found = {name for name, _route in iter_url_patterns(get_resolver())}
     namespaces = {getattr(p, "namespace", None) for p in get_resolver().url_patterns}
@@ -1063,9 +1070,3 @@ def test_missing_translation_is_detected():
     problems = check_text("fr", "t", with_placeholder, visible=visible_text(with_placeholder))
     assert any("Continue to %(name)s" in problem for problem in problems)
     assert any("template syntax" in problem for problem in problems)
-
-
-# Pages kept beside each domain (tests/pages/): imported last, once everything above is defined.
-from tests.pages import load_all as _load_domain_pages  # noqa: E402
-
-_load_domain_pages()

@@ -14,6 +14,9 @@ from portevoix.workspaces import permissions, selectors
 SECTIONS = [
     ("workspaces:dashboard", _("Overview"), "workspace.view"),
     ("content:list", _("Posts"), "post.view"),
+    ("teamtasks:my_tasks", _("My tasks"), "task.view"),
+    # Staff read their notices on "My tasks"; a client, who has no tasks, gets the notices page itself.
+    ("teamtasks:notices", _("Notices"), "workspace.view"),
     ("publishing:attention", _("Needs attention"), "publishing.attention"),
     ("channels:list", _("Channels"), "channel.view"),
     ("media:list", _("Media library"), "media.view"),
@@ -31,6 +34,13 @@ def _attention_count(membership: Any) -> int:
     return attention_count(workspace=membership.workspace)
 
 
+def _tasks_badge(membership: Any) -> int:
+    """Open overdue tasks plus unread notices (two COUNT queries)."""
+    from portevoix.teamtasks.selectors import my_badge_count
+
+    return my_badge_count(membership)
+
+
 def workspace_nav(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     if membership is None:
@@ -38,11 +48,15 @@ def workspace_nav(request: HttpRequest) -> dict[str, Any]:
     slug = membership.workspace.slug
     sections = []
     for url_name, label, permission in SECTIONS:
+        if url_name == "teamtasks:notices" and permissions.can(membership, "task.view"):
+            continue
         if permissions.can(membership, permission):
             url = reverse(url_name, args=[slug])
             item = {"url": url, "label": label, "current": request.path == url}
             if url_name == "publishing:attention":
                 item["badge"] = _attention_count(membership)
+            elif url_name == "teamtasks:my_tasks":
+                item["badge"] = _tasks_badge(membership)
             sections.append(item)
     return {
         "nav_workspace": membership.workspace,

@@ -25,9 +25,14 @@ def _links_list(world: World) -> Iterator[Visit]:
     link = services.link_create(by=owner, url="https://shop.example/spring", post=post)
     services.link_create(by=owner, url="https://blog.example/")
     at = dt.datetime.now(dt.UTC)
-    row = dict(
-        link_id=link.pk, workspace_id=link.workspace_id, at=at, referrer_host="t.co", device=2, country=""
-    )
+    row = {
+        "link_id": link.pk,
+        "workspace_id": link.workspace_id,
+        "at": at,
+        "referrer_host": "t.co",
+        "device": 2,
+        "country": "",
+    }
     services.clicks_store(
         rows=[services.ClickRow(is_bot=False, **row), services.ClickRow(is_bot=True, **row)]
     )

@@ -99,7 +99,14 @@ def test_delete_removes_an_unused_link_and_disables_a_clicked_one(team, api_clie
 def test_clicks_per_day(team, api_client_for):
     link = services.link_create(by=team.member(Role.OWNER), url="https://example.com")
     at = dt.datetime(2025, 6, 1, 12, tzinfo=dt.UTC)
-    row = dict(link_id=link.pk, workspace_id=link.workspace_id, at=at, referrer_host="", device=1, country="")
+    row = {
+        "link_id": link.pk,
+        "workspace_id": link.workspace_id,
+        "at": at,
+        "referrer_host": "",
+        "device": 1,
+        "country": "",
+    }
     services.clicks_store(
         rows=[services.ClickRow(is_bot=False, **row)] * 3 + [services.ClickRow(is_bot=True, **row)]
     )

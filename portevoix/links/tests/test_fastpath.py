@@ -301,7 +301,13 @@ async def _call(app, path):
 
 
 def test_a_custom_domain_serves_only_its_workspace_links(fast, link, team, other_team):
-    rules = dict(utm_source="{network}", utm_medium="social", utm_campaign="", utm_content="", override=False)
+    rules = {
+        "utm_source": "{network}",
+        "utm_medium": "social",
+        "utm_campaign": "",
+        "utm_content": "",
+        "override": False,
+    }
     services.link_settings_update(by=team.member(Role.OWNER), custom_domain="go.acme.example", **rules)
     services.link_settings_update(
         by=other_team.member(Role.OWNER), custom_domain="go.globex.example", **rules

@@ -133,7 +133,13 @@ def test_a_code_collision_draws_another_code(team, monkeypatch):
 
 def test_custom_domains_are_checked_and_unique(team, other_team):
     owner = team.member(Role.OWNER)
-    rules = dict(utm_source="{network}", utm_medium="social", utm_campaign="", utm_content="", override=False)
+    rules = {
+        "utm_source": "{network}",
+        "utm_medium": "social",
+        "utm_campaign": "",
+        "utm_content": "",
+        "override": False,
+    }
     saved = services.link_settings_update(by=owner, custom_domain=" Go.Acme.example. ", **rules)
     assert saved.custom_domain == "go.acme.example"
     assert selectors.custom_domains() == {"go.acme.example": team.workspace.pk}
@@ -161,7 +167,7 @@ def test_deleting_a_clicked_link_disables_it(team):
     assert Click.objects.filter(link=used).count() == 1
 
 
-# --- Short links in a post's text -------------------------------------------------------------------------
+# --- Short links in a post's text -----------------------------------------------------------------------
 
 
 def test_links_for_post_replaces_every_address_once(team, settings):
@@ -223,7 +229,7 @@ def test_links_for_post_refuses_a_foreign_channel(team, other_team, settings):
         services.links_for_post(post=post, channel=channel(other_team.workspace))
 
 
-# --- Clicks ---------------------------------------------------------------------------------------------------
+# --- Clicks ---------------------------------------------------------------------------------------------
 
 
 def row(link, *, at=None, bot=False, device=Device.MOBILE, host="t.co", country=""):
@@ -283,7 +289,7 @@ def test_clicks_by_day_follow_the_workspace_time_zone_across_dst(team):
         row(link, at=dt.datetime(2025, 3, 30, 12, 0, tzinfo=dt.UTC), bot=True),
     ]
     services.clicks_store(rows=rows)
-    start, end, days = selectors.link_clicks_by_day(
+    _start, _end, days = selectors.link_clicks_by_day(
         by=team.member(Role.CLIENT), link=link, start=dt.date(2025, 3, 29), end=dt.date(2025, 4, 1)
     )
     assert [(day.date.isoformat(), day.clicks, day.bots) for day in days] == [

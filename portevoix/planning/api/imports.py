@@ -3,7 +3,7 @@ export of a calendar range. Thin: services and selectors check the role and the 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
@@ -208,8 +208,14 @@ def import_discard(request: HttpRequest, id: int = ID) -> dict[str, Any]:
 
 
 class ExportParams(Schema):
-    start: date = Field(description="First local day (YYYY-MM-DD), in the caller's time zone.")
-    end: date = Field(description="Last local day, included; at most 400 days after `start`.")
+    start: date | None = Field(
+        None,
+        description="First local day (YYYY-MM-DD), in the caller's time zone; default: the month's first.",
+    )
+    end: date | None = Field(
+        None,
+        description="Last local day, included, at most 400 days after `start`; default: the month's last.",
+    )
     channel: int | None = Field(None, ge=1, le=MAX_ID, description="Only posts going to this channel.")
     rubric: str | None = Field(
         None, max_length=20, pattern=r"^(none|[1-9][0-9]{0,18})$", description="A rubric id, or `none`."
@@ -229,7 +235,9 @@ class ExportParams(Schema):
 def post_export(request: HttpRequest, params: Query[ExportParams]) -> StreamingHttpResponse:
     membership = member(request)
     zone = localtime.parse_zone(membership.user.timezone or None, membership.workspace.timezone)
-    period = selectors.export_range(params.start, params.end, zone)
+    month = selectors.current_month(datetime.now(zone).date())
+    start, end = params.start or month[0], params.end or month[1]
+    period = selectors.export_range(start, end, zone)
     rubric: int | str | None = None
     if params.rubric:
         rubric = params.rubric if params.rubric == selectors.NO_RUBRIC else int(params.rubric)
@@ -237,7 +245,7 @@ def post_export(request: HttpRequest, params: Query[ExportParams]) -> StreamingH
         by=membership, period=period, channel_id=params.channel, rubric=rubric, status=params.status
     )
     response = StreamingHttpResponse(result.lines(), content_type="text/csv; charset=utf-8")
-    name = f"portevoix-{membership.workspace.slug}-{params.start:%Y%m%d}-{params.end:%Y%m%d}.csv"
+    name = f"portevoix-{membership.workspace.slug}-{start:%Y%m%d}-{end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
 
     return response

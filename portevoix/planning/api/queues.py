@@ -306,5 +306,7 @@ def evergreen_get(request: HttpRequest) -> Any:
     summary="Turn evergreen recycling on or off, and set the minimum gap between two uses of a post",
 )
 def evergreen_update(request: HttpRequest, payload: EvergreenIn) -> Any:
-    changes = {key: value for key, value in payload.model_dump(exclude_unset=True).items() if value is not None}
+    changes = {
+        key: value for key, value in payload.model_dump(exclude_unset=True).items() if value is not None
+    }
     return evergreen_services.evergreen_policy_update(by=member(request), **changes)

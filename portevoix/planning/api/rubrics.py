@@ -72,9 +72,7 @@ class RubricUpdateIn(InputSchema):
 def rubric_list(request: HttpRequest, params: Query[RubricListParams]) -> dict[str, Any]:
     membership = member(request)
     permissions.require(membership, "post.view")
-    return {
-        "items": selectors.rubric_list(workspace=membership.workspace, include_archived=params.archived)
-    }
+    return {"items": selectors.rubric_list(workspace=membership.workspace, include_archived=params.archived)}
 
 
 @router.post(
@@ -101,8 +99,8 @@ def rubric_get(request: HttpRequest, id: int = ID) -> Any:
     "/rubrics/{id}",
     response={200: RubricOut, **error_responses(403, 404)},
     summary="Change, reorder, archive or unarchive a rubric",
-    description="Unarchiving, or a new target share, checks that the active rubrics' targets add up to 100 at "
-    "most (422 otherwise).",
+    description="Unarchiving, or a new target share, checks that the active rubrics' targets add up to "
+    "100 at most (422 otherwise).",
 )
 def rubric_update(request: HttpRequest, payload: RubricUpdateIn, id: int = ID) -> Any:
     membership = member(request)

@@ -23,7 +23,7 @@ from portevoix.accounts.models import User
 from portevoix.channels.models import Channel
 from portevoix.content import selectors as content_selectors
 from portevoix.content.models import Post
-from portevoix.content.selectors import STATUS_LABELS, PostStatus, status_from_counts
+from portevoix.content.selectors import STATUS_LABELS, PostStatus, status_from_states
 from portevoix.content.validation import network_label
 from portevoix.core.errors import ValidationFailed
 from portevoix.planning.models import Rubric
@@ -151,17 +151,22 @@ class Filters:
 
 
 def _filtered(*, by: Membership, start: datetime, end: datetime, filters: Filters) -> QuerySet[Post]:
-    """Posts planned in [start, end) matching the filters, annotated with their targets' counts (one
-    query; the status is derived from the counts)."""
+    """Posts planned in [start, end) matching the filters. With a status filter the posts are annotated
+    with their targets' counts (content.selectors.post_list and its ``status_filter``); without one the
+    query stays plain (the status is derived from the targets read next)."""
     check_range(start, end)
-    posts = content_selectors.post_list(
-        by=by,
-        status=filters.status,
-        channel_id=filters.channel_id,
-        network=filters.network or None,
-        scheduled_from=start,
-        scheduled_to=end,
-    )
+    if filters.status is not None or filters.channel_id is not None or filters.network:
+        posts = content_selectors.post_list(
+            by=by,
+            status=filters.status,
+            channel_id=filters.channel_id,
+            network=filters.network or None,
+            scheduled_from=start,
+            scheduled_to=end,
+        )
+    else:
+        permissions.require(by, "post.view")
+        posts = Post.objects.filter(workspace=by.workspace, scheduled_at__gte=start, scheduled_at__lt=end)
     if filters.rubric == NO_RUBRIC:
         posts = posts.filter(rubric__isnull=True)
     elif filters.rubric is not None:
@@ -212,10 +217,11 @@ def calendar_items(
     *, by: Membership, start: datetime, end: datetime, filters: Filters, zone: tzinfo
 ) -> list[CalendarItem]:
     """The posts planned in [start, end), oldest first, in two queries whatever their number: the posts
-    with their rubric and their targets' counts, then the channels of their targets."""
-    posts = (
-        _filtered(by=by, start=start, end=end, filters=filters)
-        .annotate(excerpt=Substr("text", 1, EXCERPT_LENGTH + 1))
+    with their rubric, then their targets (channel and state; the post's status comes from the states,
+    content.selectors.status_from_states)."""
+    posts = _filtered(by=by, start=start, end=end, filters=filters)
+    rows = (
+        posts.annotate(excerpt=Substr("text", 1, EXCERPT_LENGTH + 1))
         .values_list(
             "pk",
             "title",
@@ -226,71 +232,45 @@ def calendar_items(
             "rubric__name",
             "rubric__colour",
             "author_id",
-            "n_targets",
-            "n_attention",
-            "n_active",
-            "n_scheduled",
-            "n_approval",
-            "n_published",
-            "n_cancelled",
         )
         .order_by("scheduled_at", "pk")
     )
     items: list[CalendarItem] = []
     by_id: dict[int, CalendarItem] = {}
-    for (
-        pk,
-        title,
-        excerpt,
-        scheduled_at,
-        zone_name,
-        rubric_id,
-        rubric_name,
-        colour,
-        author_id,
-        n_targets,
-        attention,
-        active,
-        scheduled,
-        approval,
-        published,
-        cancelled,
-    ) in posts:
-        text = " ".join((excerpt or "").split())
-        if len(text) > EXCERPT_LENGTH:
-            text = text[: EXCERPT_LENGTH - 1] + "…"
+    no_text = _("(no text)")
+    for pk, title, excerpt, scheduled_at, zone_name, rubric_id, rubric_name, colour, author_id in rows:
+        if not title:
+            text = " ".join((excerpt or "").split())
+            title = text[: EXCERPT_LENGTH - 1] + "…" if len(text) > EXCERPT_LENGTH else text or no_text
         item = CalendarItem(
             id=pk,
-            title=title or text or _("(no text)"),
+            title=title,
             scheduled_at=scheduled_at,
             local=scheduled_at.astimezone(zone),
             timezone=zone_name,
             rubric_id=rubric_id,
             rubric_name=rubric_name or "",
             colour=colour or NO_RUBRIC_COLOUR,
-            status=status_from_counts(
-                targets=n_targets,
-                attention=attention,
-                active=active,
-                scheduled=scheduled,
-                approval=approval,
-                published=published,
-                cancelled=cancelled,
-            ),
+            status=PostStatus.DRAFT,
             author_id=author_id,
         )
         items.append(item)
         by_id[pk] = item
-    if by_id:
-        ids = _filtered(by=by, start=start, end=end, filters=filters).values("pk")
-        rows = (
-            Target.objects.filter(post_id__in=ids)
-            .order_by("post_id", "channel__network", "channel__name", "channel_id")
-            .values_list("post_id", "channel_id", "channel__network", "channel__name")
-        )
-        for post_id, channel_id, network, name in rows:
-            if post_id in by_id:
-                by_id[post_id].channels.append(ChannelRef(channel_id, network, name))
+    if not by_id:
+        return items
+    states: dict[int, list[str]] = defaultdict(list)
+    targets = (
+        Target.objects.filter(post_id__in=posts.values("pk"))
+        .order_by("post_id", "channel__network", "channel__name", "channel_id")
+        .values_list("post_id", "channel_id", "channel__network", "channel__name", "state")
+    )
+    for post_id, channel_id, network, name, state in targets:
+        item = by_id.get(post_id)
+        if item is not None:
+            item.channels.append(ChannelRef(channel_id, network, name))
+            states[post_id].append(state)
+    for pk, item in by_id.items():
+        item.status = status_from_states(states.get(pk, []))
     return items
 
 

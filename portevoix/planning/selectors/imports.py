@@ -48,10 +48,12 @@ def import_list(*, by: Membership, limit: int = RECENT_JOBS) -> list[ImportJob]:
 
 
 def import_get(*, by: Membership, job_id: int) -> ImportJob:
-    permissions.require(by, "plan.import")
+    """An import of the caller's workspace: NotFound first (another workspace's ids are not disclosed),
+    then the role."""
     job = ImportJob.objects.filter(workspace=by.workspace, pk=job_id).select_related("created_by").first()
     if job is None:
         raise NotFound(_("No such import."))
+    permissions.require(by, "plan.import")
     return job
 
 
@@ -62,6 +64,12 @@ def import_percent(job: ImportJob) -> int:
 
 
 # --- Export ---------------------------------------------------------------------------------------
+
+
+def current_month(today: date) -> tuple[date, date]:
+    """The first and last days of ``today``'s month (the export's default range)."""
+    start = today.replace(day=1)
+    return start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 @dataclass(frozen=True)

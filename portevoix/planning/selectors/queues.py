@@ -67,9 +67,11 @@ def slot_instant(day: date, local_time: time, zone: zoneinfo.ZoneInfo) -> dateti
     """The instant (UTC) of a slot at ``local_time`` on ``day`` in ``zone``: in a gap, the wall time read
     with the offset before the gap (lands just after the jump); a repeated time is its first occurrence.
     Python's ``fold=0`` is exactly this rule."""
-    return datetime.combine(day, local_time.replace(second=0, microsecond=0), tzinfo=zone).replace(
-        fold=0
-    ).astimezone(UTC)
+    return (
+        datetime.combine(day, local_time.replace(second=0, microsecond=0), tzinfo=zone)
+        .replace(fold=0)
+        .astimezone(UTC)
+    )
 
 
 def slot_instants(
@@ -172,11 +174,12 @@ def queue_entries(*, queue: ChannelQueue | None) -> list[EntryRow]:
 
 def occupied_instants(*, channel_id: int, exclude_post_ids: list[int], after: datetime) -> set[datetime]:
     """Instants of the channel held by posts outside the queue (scheduled, awaiting approval, sent...)."""
-    return set(
+    instants = (
         Target.objects.filter(channel_id=channel_id, state__in=OCCUPYING_STATES, due_at__gt=after)
         .exclude(post_id__in=exclude_post_ids)
         .values_list("due_at", flat=True)
     )
+    return {instant for instant in instants if instant is not None}
 
 
 def free_instants(queue: ChannelQueue, *, now: datetime, exclude_post_ids: list[int]) -> Iterator[datetime]:

@@ -58,8 +58,10 @@ def evergreen_policy_update(
             raise ValidationFailed(_("Send true or false."), fields={"enabled": [_("Send true or false.")]})
         changes["enabled"] = enabled
     if min_gap_days is not _UNSET:
-        if isinstance(min_gap_days, bool) or not isinstance(min_gap_days, int) or not (
-            1 <= min_gap_days <= MAX_GAP_DAYS
+        if (
+            isinstance(min_gap_days, bool)
+            or not isinstance(min_gap_days, int)
+            or not (1 <= min_gap_days <= MAX_GAP_DAYS)
         ):
             message = _("Give a gap from 1 to %(max)s days.") % {"max": MAX_GAP_DAYS}
             raise ValidationFailed(message, fields={"min_gap_days": [message]})
@@ -133,22 +135,30 @@ def _uses(originals: list[Post]) -> dict[int, list[datetime]]:
     ids = [post.pk for post in originals]
     uses: dict[int, list[datetime]] = {pk: [] for pk in ids}
     published: set[int] = set()
-    for post_id, copy_of, published_at in Target.objects.filter(
+    published_rows: Any = Target.objects.filter(
         Q(post_id__in=ids) | Q(post__recycled_from_id__in=ids), published_at__isnull=False
-    ).values_list("post_id", "post__recycled_from_id", "published_at"):
+    ).values_list("post_id", "post__recycled_from_id", "published_at")
+    for post_id, copy_of, published_at in published_rows:
         original = post_id if post_id in uses else copy_of
         uses[original].append(published_at)
         published.add(original)
-    for post_id, copy_of, scheduled_at in Post.objects.filter(
+    planned_rows: Any = Post.objects.filter(
         Q(pk__in=ids) | Q(recycled_from_id__in=ids), scheduled_at__isnull=False
-    ).values_list("pk", "recycled_from_id", "scheduled_at"):
+    ).values_list("pk", "recycled_from_id", "scheduled_at")
+    for post_id, copy_of, scheduled_at in planned_rows:
         original = post_id if post_id in uses else copy_of
         uses[original].append(scheduled_at)
     return {pk: instants for pk, instants in uses.items() if pk in published}
 
 
 def _fill_queue(
-    *, by: Membership, queue: ChannelQueue, gap: timedelta, now: datetime, horizon: timedelta, stats: RecycleStats
+    *,
+    by: Membership,
+    queue: ChannelQueue,
+    gap: timedelta,
+    now: datetime,
+    horizon: timedelta,
+    stats: RecycleStats,
 ) -> None:
     originals = list(
         Post.objects.filter(
@@ -172,19 +182,20 @@ def _fill_queue(
                 channel_id=queue.channel_id, post_id__in=entries, due_at__gt=now, state__in=PLANNED
             ).values_list("due_at", flat=True),
             default=now,
+            key=lambda instant: instant or now,
         )
-        free = selectors.free_instants(queue, now=last, exclude_post_ids=entries)
+        free = selectors.free_instants(queue, now=last or now, exclude_post_ids=entries)
         slot = next(free, None)
         if slot is None or slot > now + horizon:
             return
-        fits = [
-            pk for pk, instants in uses.items() if all(abs(slot - used) >= gap for used in instants)
-        ]
+        fits = [pk for pk, instants in uses.items() if all(abs(slot - used) >= gap for used in instants)]
         if not fits:
             return
         original = by_id[min(fits, key=lambda pk: (max(uses[pk]), pk))]
         try:
-            copy = _copy_into(by=by, queue=queue, original=original, slot=slot, gap=gap, uses=uses[original.pk])
+            copy = _copy_into(
+                by=by, queue=queue, original=original, slot=slot, gap=gap, uses=uses[original.pk]
+            )
         except PortevoixError as error:
             stats.problems.append(f"post {original.pk}: {error.message}")
             uses.pop(original.pk)  # not again in this run
@@ -200,7 +211,13 @@ class _Misplaced(Exception):
 
 
 def _copy_into(
-    *, by: Membership, queue: ChannelQueue, original: Post, slot: datetime, gap: timedelta, uses: list[datetime]
+    *,
+    by: Membership,
+    queue: ChannelQueue,
+    original: Post,
+    slot: datetime,
+    gap: timedelta,
+    uses: list[datetime],
 ) -> Post | None:
     """Copy ``original`` and add the copy to the queue; undone (None) if it did not land on ``slot``."""
     try:

@@ -124,9 +124,7 @@ def queue_slots_set(
     permissions.require(by, "queue.manage")
     _own_channel(by, channel)
     cleaned = clean_slots(slots)
-    zone = (
-        parse_zone(timezone_name, by.workspace.timezone).key if timezone_name is not _UNSET else None
-    )
+    zone = parse_zone(timezone_name, by.workspace.timezone).key if timezone_name is not _UNSET else None
     with transaction.atomic():
         queue = _queue(by, channel)
         if zone is not None and zone != queue.timezone:
@@ -182,8 +180,8 @@ def queue_entry_add(*, by: Membership, channel: Channel, post: Post) -> QueueEnt
     _own_channel(by, channel)
     if post.workspace_id != by.workspace_id:
         raise NotFound(_("No such post."))
-    other = QueueEntry.objects.filter(post=post).exclude(queue__channel=channel).select_related(
-        "queue__channel"
+    other = (
+        QueueEntry.objects.filter(post=post).exclude(queue__channel=channel).select_related("queue__channel")
     )
     if other.exists():
         raise Conflict(
@@ -206,9 +204,7 @@ def queue_entry_add(*, by: Membership, channel: Channel, post: Post) -> QueueEnt
             publishing.targets_create(post=post, channels=[channel], by=by)
         last = queue.entries.aggregate(last=Max("position"))["last"]
         entry = QueueEntry.objects.create(queue=queue, post=post, position=0 if last is None else last + 1)
-        audit.record(
-            actor=by.user, action="queue.entry_add", workspace=by.workspace, obj=queue, post=post.pk
-        )
+        audit.record(actor=by.user, action="queue.entry_add", workspace=by.workspace, obj=queue, post=post.pk)
         result = _replan(by, queue)
         if post.pk in result.problems:
             raise ValidationFailed(
@@ -340,7 +336,9 @@ def _replan(by: Membership, queue: ChannelQueue) -> Replan:
             entry.delete()  # sent (or failed, or the channel was taken off the post): it left the queue
             result.dropped.append(entry.post_id)
         elif queue.paused_at is None and _due(target, now):
-            result.planned[entry.post_id] = target.due_at  # due: the publishing worker has it, leave it
+            result.planned[entry.post_id] = (
+                target.due_at or now
+            )  # due: the publishing worker has it, leave it
         else:
             kept.append(entry)
     if queue.paused_at is not None or not kept:

@@ -76,8 +76,8 @@ def _check_targets(by: Membership, target: int | None, *, exclude: int | None = 
     taken = others.aggregate(total=Sum("target_share"))["total"] or 0
     if taken + target > 100:
         message = _(
-            "The target shares of the active rubrics would add up to %(total)s%%; they may add up to 100%% at "
-            "most. The others already take %(taken)s%%, so this one can aim for %(left)s%% at most."
+            "The target shares of the active rubrics would add up to %(total)s%%; they may add up to "
+            "100%% at most. The others already take %(taken)s%%, so this one can aim for %(left)s%% at most."
         ) % {"total": taken + target, "taken": taken, "left": max(0, 100 - taken)}
         raise _invalid("target_share", message)
 
@@ -104,7 +104,7 @@ def rubric_create(
     target_share: int | None = None,
 ) -> Rubric:
     permissions.require(by, "rubric.manage")
-    cleaned = {
+    cleaned: dict[str, Any] = {
         "name": clean_name(name),
         "description": clean_description(description),
         "colour": clean_colour(colour),
@@ -172,9 +172,11 @@ def rubric_move(*, by: Membership, rubric: Rubric, position: int) -> Rubric:
         raise _invalid("position", _("Give a position of 0 (the first) or more."))
     with transaction.atomic():
         others = [
-            r for r in Rubric.objects.select_for_update().filter(workspace=by.workspace).order_by(
-                "position", "name", "pk"
-            ) if r.pk != rubric.pk
+            r
+            for r in Rubric.objects.select_for_update()
+            .filter(workspace=by.workspace)
+            .order_by("position", "name", "pk")
+            if r.pk != rubric.pk
         ]
         others.insert(min(position, len(others)), rubric)
         for index, item in enumerate(others):
@@ -198,5 +200,7 @@ def rubric_delete(*, by: Membership, rubric: Rubric) -> None:
     if rubric.posts.exists():
         raise Conflict(_("Posts carry this rubric: archive it instead, so they keep it."))
     with transaction.atomic():
-        audit.record(actor=by.user, action="rubric.delete", workspace=by.workspace, obj=rubric, name=rubric.name)
+        audit.record(
+            actor=by.user, action="rubric.delete", workspace=by.workspace, obj=rubric, name=rubric.name
+        )
         rubric.delete()

@@ -283,6 +283,8 @@ def _extend(*, series: RecurringSeries, by: Membership, now: datetime, strict: b
 
 def _acting_member(series: RecurringSeries) -> Membership | None:
     """The series acts as the person who created it, while they may still schedule posts."""
+    if series.created_by_id is None:
+        return None
     membership = (
         Membership.objects.select_related("workspace", "user")
         .filter(workspace_id=series.workspace_id, user_id=series.created_by_id, user__is_active=True)

@@ -25,7 +25,9 @@ MONDAY = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 def _published(owner, channel, text: str, days_ago: int, **extra) -> Post:
     post = draft(owner, channel, text=text, evergreen=True, **extra)
     Target.objects.filter(post=post).update(
-        state=TargetState.PUBLISHED, published_at=MONDAY - timedelta(days=days_ago), due_at=MONDAY - timedelta(days=days_ago)
+        state=TargetState.PUBLISHED,
+        published_at=MONDAY - timedelta(days=days_ago),
+        due_at=MONDAY - timedelta(days=days_ago),
     )
     Post.objects.filter(pk=post.pk).update(scheduled_at=MONDAY - timedelta(days=days_ago))
     return post
@@ -91,7 +93,9 @@ def test_gap_counts_planned_copies_in_other_queues(team, setup):
     owner, channel = setup
     other = telegram(team.workspace)
     with frozen(MONDAY):
-        queue_services.queue_slots_set(by=owner, channel=other, slots=[{"weekday": d, "time": "12:00"} for d in range(7)])
+        queue_services.queue_slots_set(
+            by=owner, channel=other, slots=[{"weekday": d, "time": "12:00"} for d in range(7)]
+        )
     original = _published(owner, channel, "Both channels", days_ago=30)
     queue_services  # noqa: B018
     Target.objects.create(
@@ -122,8 +126,10 @@ def test_a_copy_that_breaks_the_channel_rules_is_reported_not_planned(team, setu
     original = _published(owner, channel, "x" * 5000, days_ago=30)  # over Telegram's limit
     with frozen(MONDAY):
         stats = evergreen.evergreen_recycle()
-    assert _copies(original) == [] and stats.copies == []
-    assert stats.problems and str(original.pk) in stats.problems[0]
+    assert _copies(original) == []
+    assert stats.copies == []
+    assert stats.problems
+    assert str(original.pk) in stats.problems[0]
 
 
 def test_policy_service_and_api(team, other_team):
@@ -138,7 +144,12 @@ def test_policy_service_and_api(team, other_team):
     assert response.json() == {"enabled": True, "min_gap_days": 14}
     assert api(client, "PATCH", "/api/v1/evergreen", {"min_gap_days": 0}).status_code == 422
     assert not EvergreenPolicy.objects.filter(workspace=other_team.workspace).exists()
-    assert api(token_client(team.member(Role.CLIENT)), "PATCH", "/api/v1/evergreen", {"enabled": False}).status_code == 403
+    assert (
+        api(
+            token_client(team.member(Role.CLIENT)), "PATCH", "/api/v1/evergreen", {"enabled": False}
+        ).status_code
+        == 403
+    )
 
 
 def test_the_periodic_job_is_registered_and_runs(team, setup):
@@ -150,4 +161,5 @@ def test_the_periodic_job_is_registered_and_runs(team, setup):
     original = _published(owner, channel, "Evergreen", days_ago=30)
     with frozen(MONDAY):
         result = evergreen_recycle_task.call()
-    assert result["copies"] == 1 and len(_copies(original)) == 1
+    assert result["copies"] == 1
+    assert len(_copies(original)) == 1

@@ -149,11 +149,13 @@ def test_api_create_list_rotate_revoke(team, api_client_for):
     created = client.post("/api/v1/calendar-feeds")
     assert created.status_code == 201, created.content
     body = created.json()
-    assert body["url"].startswith("http://testserver/feeds/") and body["url"].endswith(".ics")
+    assert body["url"].startswith("http://testserver/feeds/")
+    assert body["url"].endswith(".ics")
     token = body["url"].rsplit("/", 1)[1][: -len(".ics")]
     assert Client().get(_path(token)).status_code == 200
     listed = client.get("/api/v1/calendar-feeds").json()
-    assert listed["count"] == 1 and "url" not in listed["items"][0]
+    assert listed["count"] == 1
+    assert "url" not in listed["items"][0]
     assert listed["items"][0]["prefix"] == token[:8]
     rotated = client.post(f"/api/v1/calendar-feeds/{body['id']}/rotate")
     assert rotated.status_code == 201
@@ -172,7 +174,8 @@ def test_feeds_page_shows_the_url_once(team, client_for):
     assert b'id="new-feed-url"' in created.content
     feed = CalendarFeed.objects.get()
     again = client.get(url)
-    assert b'id="new-feed-url"' not in again.content and feed.prefix.encode() in again.content
+    assert b'id="new-feed-url"' not in again.content
+    assert feed.prefix.encode() in again.content
     rotated = client.post(reverse("planning:feed_rotate", args=[team.workspace.slug, feed.pk]))
     assert b'id="new-feed-url"' in rotated.content
     new = CalendarFeed.objects.get(revoked_at__isnull=True)

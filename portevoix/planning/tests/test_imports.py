@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import time as clock
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -145,8 +146,10 @@ def test_dry_run_lists_problems_per_row(owner, team, channel, other_team, django
     assert (12, "") in found
     assert (13, "text") in found
     assert not any(problem["row"] in (2, 11) for problem in job.problems)
-    assert job.error_rows == 11
-    messages = {problem["row"]: problem["message"] for problem in job.problems}
+    assert job.error_rows == 10
+    messages: dict[int, str] = {}
+    for problem in job.problems:
+        messages[problem["row"]] = messages.get(problem["row"], "") + " " + problem["message"]
     assert "does not exist" in messages[4] and "03:30" in messages[4]  # the suggestion, as one-off scheduling
     assert "Toots" in messages[10]
     assert "row 11" in messages[12]
@@ -360,10 +363,12 @@ def test_done_job_cannot_be_discarded(owner, channel, django_capture_on_commit_c
         services.import_discard(by=owner, job=job)
 
 
-def test_ten_thousand_rows_import_in_reasonable_time(owner, channel, django_capture_on_commit_callbacks):
-    """The cap: 10,000 rows, dry run and import (measured; the docs give the numbers)."""
+def test_many_rows_import_in_reasonable_time(owner, channel, django_capture_on_commit_callbacks):
+    """1,000 rows here; PORTEVOIX_IMPORT_BENCH=1 runs the cap, 10,000 rows (measured numbers in
+    docs/planning/import-export.md)."""
+    count = 10_000 if os.environ.get("PORTEVOIX_IMPORT_BENCH") else 1_000
     day = future_day(20)
-    lines = "".join(f"{day},{n // 60 % 24:02d}:{n % 60:02d},,Acme news,Post {n},,,,\n" for n in range(10_000))
+    lines = "".join(f"{day},{n // 60 % 24:02d}:{n % 60:02d},,Acme news,Post {n},,,,\n" for n in range(count))
     started = clock.perf_counter()
     job = checked(owner, HEADER + lines, django_capture_on_commit_callbacks)
     dry_run = clock.perf_counter() - started
@@ -372,8 +377,8 @@ def test_ten_thousand_rows_import_in_reasonable_time(owner, channel, django_capt
     job = confirmed(owner, job, django_capture_on_commit_callbacks)
     imported = clock.perf_counter() - started
     assert job.status == ImportStatus.DONE, job.message
-    assert Post.objects.count() == 10_000 and Target.objects.count() == 10_000
-    print(f"10,000 rows: dry run {dry_run:.1f} s, import {imported:.1f} s")
+    assert Post.objects.count() == count and Target.objects.count() == count
+    print(f"{count} rows: dry run {dry_run:.1f} s, import {imported:.1f} s")
     assert dry_run + imported < 60
 
 

@@ -87,13 +87,21 @@ def test_queue_plans_a_post_into_the_dst_gap_slot(team):
 def test_slots_are_validated(team):
     owner = team.member(Role.OWNER)
     channel = telegram(team.workspace)
-    for bad in ([{"weekday": 7, "time": "09:00"}], [{"weekday": 0, "time": "25:00"}], [{"weekday": 0}], ["x"]):
+    for bad in (
+        [{"weekday": 7, "time": "09:00"}],
+        [{"weekday": 0, "time": "25:00"}],
+        [{"weekday": 0}],
+        ["x"],
+    ):
         with pytest.raises(ValidationFailed):
             services.queue_slots_set(by=owner, channel=channel, slots=bad)
     with pytest.raises(ValidationFailed):
         services.queue_slots_set(by=owner, channel=channel, slots=[], timezone_name="Mars/Olympus")
     services.queue_slots_set(
-        by=owner, channel=channel, slots=[(0, "09:00"), (0, "09:00"), (2, "17:45")], timezone_name="Asia/Tokyo"
+        by=owner,
+        channel=channel,
+        slots=[(0, "09:00"), (0, "09:00"), (2, "17:45")],
+        timezone_name="Asia/Tokyo",
     )
     queue = ChannelQueue.objects.get(channel=channel)
     assert queue.timezone == "Asia/Tokyo"
@@ -270,7 +278,9 @@ def test_api_flow(team, other_team):
     }  # fmt: skip
     bad = api(client, "PUT", f"{url}/slots", {"slots": [{"weekday": 1, "time": "9h"}]})
     assert bad.status_code == 422
-    response = api(client, "PUT", f"{url}/slots", {"slots": [{"weekday": d, "time": "10:00"} for d in range(7)]})
+    response = api(
+        client, "PUT", f"{url}/slots", {"slots": [{"weekday": d, "time": "10:00"} for d in range(7)]}
+    )
     assert response.status_code == 200, response.content
     assert len(response.json()["slots"]) == 7
     posts = [draft(owner, channel, text=f"Post {n}") for n in range(2)]
@@ -284,10 +294,12 @@ def test_api_flow(team, other_team):
     assert [e["post_id"] for e in moved["entries"]] == [posts[1].pk, posts[0].pk]
     assert [e["planned_at"] for e in moved["entries"]] == [e["planned_at"] for e in entries]
     paused = api(client, "POST", f"{url}/pause").json()
-    assert paused["paused"] is True and all(e["planned_at"] is None for e in paused["entries"])
+    assert paused["paused"] is True
+    assert all(e["planned_at"] is None for e in paused["entries"])
     assert api(client, "POST", f"{url}/pause").status_code == 409
     resumed = api(client, "POST", f"{url}/resume").json()
-    assert resumed["paused"] is False and all(e["planned_at"] for e in resumed["entries"])
+    assert resumed["paused"] is False
+    assert all(e["planned_at"] for e in resumed["entries"])
     removed = api(client, "POST", f"{url}/entries/remove", {"post_id": posts[0].pk}).json()
     assert [e["post_id"] for e in removed["entries"]] == [posts[1].pk]
     # Foreign ids: 404.
@@ -310,18 +322,24 @@ def test_pages(team, client_for):
     slug = team.workspace.slug
     client = client_for(owner.user)
     response = client.get(reverse("planning:queues", args=[slug]))
-    assert response.status_code == 200 and b"Acme news" in response.content
+    assert response.status_code == 200
+    assert b"Acme news" in response.content
     detail = reverse("planning:queue", args=[slug, channel.pk])
-    response = client.post(reverse("planning:queue_slot_add", args=[slug, channel.pk]), {"weekday": "2", "time": "10:30"})
+    response = client.post(
+        reverse("planning:queue_slot_add", args=[slug, channel.pk]), {"weekday": "2", "time": "10:30"}
+    )
     assert response.status_code == 302
-    response = client.post(reverse("planning:queue_slot_add", args=[slug, channel.pk]), {"weekday": "9", "time": "x"})
+    response = client.post(
+        reverse("planning:queue_slot_add", args=[slug, channel.pk]), {"weekday": "9", "time": "x"}
+    )
     assert response.status_code == 302
     post = draft(owner, channel, text="Queued from the page")
     client.post(reverse("planning:queue_entry_add", args=[slug, channel.pk]), {"post_id": str(post.pk)})
     assert QueueEntry.objects.filter(post=post).exists()
     page = client.get(detail)
     assert page.status_code == 200
-    assert b"Queued from the page" in page.content and b"10:30" in page.content
+    assert b"Queued from the page" in page.content
+    assert b"10:30" in page.content
     client.post(reverse("planning:queue_pause", args=[slug, channel.pk]))
     assert ChannelQueue.objects.get(channel=channel).paused_at is not None
     client.post(reverse("planning:queue_resume", args=[slug, channel.pk]))
@@ -333,4 +351,5 @@ def test_pages(team, client_for):
     assert (policy.enabled, policy.min_gap_days) == (True, 45)
     # The client sees the pages but no management form.
     seen = client_for(team.user(Role.CLIENT)).get(detail)
-    assert seen.status_code == 200 and b'data-testid="slot-form"' not in seen.content
+    assert seen.status_code == 200
+    assert b'data-testid="slot-form"' not in seen.content

@@ -46,7 +46,8 @@ def test_targets_of_active_rubrics_add_up_to_100_at_most(team):
     b = services.rubric_create(by=owner, name="B", target_share=40)
     with pytest.raises(ValidationFailed) as caught:
         services.rubric_create(by=owner, name="C", target_share=1)
-    assert "101%" in caught.value.fields["target_share"][0] and "0%" in caught.value.fields["target_share"][0]
+    assert "101%" in caught.value.fields["target_share"][0]
+    assert "0%" in caught.value.fields["target_share"][0]
     services.rubric_create(by=owner, name="No target")  # no target: fine
     services.rubric_update(by=owner, rubric=b, archived=True)  # archived: out of the sum
     c = services.rubric_create(by=owner, name="C", target_share=40)
@@ -61,9 +62,17 @@ def test_reorder_archive_delete(team, other_team):
     owner = team.member(Role.OWNER)
     a, b, c = (services.rubric_create(by=owner, name=name) for name in "ABC")
     services.rubric_move(by=owner, rubric=c, position=0)
-    assert list(Rubric.objects.filter(workspace=team.workspace).values_list("name", flat=True)) == ["C", "A", "B"]
+    assert list(Rubric.objects.filter(workspace=team.workspace).values_list("name", flat=True)) == [
+        "C",
+        "A",
+        "B",
+    ]
     services.rubric_update(by=owner, rubric=a, position=5)
-    assert list(Rubric.objects.filter(workspace=team.workspace).values_list("name", flat=True)) == ["C", "B", "A"]
+    assert list(Rubric.objects.filter(workspace=team.workspace).values_list("name", flat=True)) == [
+        "C",
+        "B",
+        "A",
+    ]
     post = content_services.post_create(by=owner, text="Tip", rubric_id=a.pk)
     services.rubric_update(by=owner, rubric=a, archived=True)
     post.refresh_from_db()
@@ -103,7 +112,8 @@ def test_composer_sets_rubric_and_evergreen(team, client_for):
     client = client_for(owner.user)
     url = reverse("content:new", args=[team.workspace.slug])
     page = client.get(url)
-    assert b"Behind the scenes" in page.content and b'name="evergreen"' in page.content
+    assert b"Behind the scenes" in page.content
+    assert b'name="evergreen"' in page.content
     response = client.post(url, {"text": "Hi", "rubric": str(rubric.pk), "evergreen": "on", "action": "save"})
     assert response.status_code == 302
     post = Post.objects.get(text="Hi")
@@ -115,17 +125,21 @@ def test_composer_sets_rubric_and_evergreen(team, client_for):
 def test_api(team, other_team):
     owner = team.member(Role.OWNER)
     client = token_client(owner)
-    created = api(client, "POST", "/api/v1/rubrics", {"name": "Tips", "colour": "#123456", "target_share": 30})
+    created = api(
+        client, "POST", "/api/v1/rubrics", {"name": "Tips", "colour": "#123456", "target_share": 30}
+    )
     assert created.status_code == 201, created.content
     rubric_id = created.json()["id"]
     assert api(client, "POST", "/api/v1/rubrics", {"name": "Over", "target_share": 71}).status_code == 422
     assert api(client, "POST", "/api/v1/rubrics", {"name": "Bad", "colour": "#12"}).status_code == 422
     changed = api(client, "PATCH", f"/api/v1/rubrics/{rubric_id}", {"target_share": None, "archived": True})
-    assert changed.json()["target_share"] is None and changed.json()["archived"] is True
+    assert changed.json()["target_share"] is None
+    assert changed.json()["archived"] is True
     assert api(client, "GET", "/api/v1/rubrics").json()["items"] == []
     assert len(api(client, "GET", "/api/v1/rubrics?archived=true").json()["items"]) == 1
     post = api(client, "POST", "/api/v1/posts", {"text": "x", "evergreen": True}).json()
-    assert post["evergreen"] is True and post["rubric_id"] is None
+    assert post["evergreen"] is True
+    assert post["rubric_id"] is None
     foreign = services.rubric_create(by=other_team.member(Role.OWNER), name="Theirs")
     assert api(client, "GET", f"/api/v1/rubrics/{foreign.pk}").status_code == 404
     assert api(client, "PATCH", f"/api/v1/rubrics/{foreign.pk}", {"name": "Mine"}).status_code == 404
@@ -142,14 +156,18 @@ def test_page_shows_actual_vs_target_for_the_period(team, client_for):
     channel = telegram(team.workspace)
     soon = timezone.now() + timedelta(hours=1)
     for n in range(3):
-        post = content_services.post_create(by=owner, text=f"t{n}", channel_ids=[channel.pk], rubric_id=tips.pk)
+        post = content_services.post_create(
+            by=owner, text=f"t{n}", channel_ids=[channel.pk], rubric_id=tips.pk
+        )
         Post.objects.filter(pk=post.pk).update(scheduled_at=soon)
     post = content_services.post_create(by=owner, text="none", channel_ids=[channel.pk])
     Post.objects.filter(pk=post.pk).update(scheduled_at=soon)
     client = client_for(team.user(Role.CLIENT))
     slug = team.workspace.slug
     day = soon.astimezone(team.workspace.tzinfo).date()
-    page = client.get(reverse("planning:rubrics", args=[slug]), {"start": day.isoformat(), "end": day.isoformat()})
+    page = client.get(
+        reverse("planning:rubrics", args=[slug]), {"start": day.isoformat(), "end": day.isoformat()}
+    )
     assert page.status_code == 200
     shares = {s.name: (s.count, s.actual_share, s.gap) for s in page.context["mix"]}
     assert shares["Tips"] == (3, 75.0, 25.0)
@@ -168,8 +186,14 @@ def test_management_pages(team, client_for):
     owner = team.member(Role.OWNER)
     client = client_for(owner.user)
     slug = team.workspace.slug
-    client.post(reverse("planning:rubric_create", args=[slug]), {"name": "Tips", "colour": "#ff0000", "target_share": "20"})
-    client.post(reverse("planning:rubric_create", args=[slug]), {"name": "News", "colour": "#00ff00", "target_share": "90"})
+    client.post(
+        reverse("planning:rubric_create", args=[slug]),
+        {"name": "Tips", "colour": "#ff0000", "target_share": "20"},
+    )
+    client.post(
+        reverse("planning:rubric_create", args=[slug]),
+        {"name": "News", "colour": "#00ff00", "target_share": "90"},
+    )
     assert list(Rubric.objects.values_list("name", flat=True)) == ["Tips"]  # 110% refused
     rubric = Rubric.objects.get()
     edit = reverse("planning:rubric_edit", args=[slug, rubric.pk])

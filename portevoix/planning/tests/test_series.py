@@ -3,6 +3,7 @@ idempotent job, removed when the series stops or its rule changes; the API and t
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -87,7 +88,7 @@ def test_create_plans_copies_of_the_template_up_to_the_horizon(team, template):
     # Every occurrence at 09:00 Paris time, a week apart in local time.
     locals_ = [p.scheduled_at.astimezone(ZoneInfo("Europe/Paris")) for p in posts]
     assert {(t.hour, t.minute) for t in locals_} == {(9, 0)}
-    assert all((b.date() - a.date()).days == 7 for a, b in zip(locals_, locals_[1:], strict=False))
+    assert all((b.date() - a.date()).days == 7 for a, b in itertools.pairwise(locals_))
     assert series.generated_until >= timezone.now() + services.HORIZON - timedelta(minutes=1)
     assert AuditEvent.objects.filter(action="series.create", object_id=str(series.pk)).exists()
 
@@ -256,7 +257,8 @@ def test_api_preview_create_get_update_stop(team, template, api_client_for):
     bad_zone = _post(
         client, "/api/v1/recurrence/preview", {"rule": "FREQ=DAILY", "start": _start(), "timezone": "X/Y"}
     )
-    assert bad_zone.status_code == 422 and "timezone" in bad_zone.json()["error"]["fields"]
+    assert bad_zone.status_code == 422
+    assert "timezone" in bad_zone.json()["error"]["fields"]
 
     created = _post(
         client,
@@ -271,7 +273,8 @@ def test_api_preview_create_get_update_stop(team, template, api_client_for):
     series_id = data["id"]
 
     listed = client.get("/api/v1/series").json()
-    assert listed["count"] == 1 and listed["items"][0]["id"] == series_id
+    assert listed["count"] == 1
+    assert listed["items"][0]["id"] == series_id
     detail = client.get(f"/api/v1/series/{series_id}").json()
     assert len(detail["next_occurrences"]) == 4
     assert detail["next_occurrences"][0]["local"].endswith(("+01:00", "+02:00"))
@@ -303,7 +306,8 @@ def test_api_preview_says_what_happens_in_a_gap(team, api_client_for, monkeypatc
     body = answer.json()
     assert "does not exist" in body["start_note"]
     first = body["occurrences"][0]
-    assert first["kind"] == "gap" and first["wall"] == "2026-03-29T02:30"
+    assert first["kind"] == "gap"
+    assert first["wall"] == "2026-03-29T02:30"
     assert first["local"].startswith("2026-03-29T03:30:00+02:00")
     assert first["utc"].startswith("2026-03-29T01:30:00")
 
@@ -415,4 +419,5 @@ def test_edit_and_stop_pages(team, template, client_for):
     assert b"The series is stopped" in stopped.content
     assert Post.objects.filter(series=series).count() == 0
     listed = client_for(team.user(Role.CLIENT)).get(_url("series_list", team))
-    assert listed.status_code == 200 and b"series-row" in listed.content
+    assert listed.status_code == 200
+    assert b"series-row" in listed.content

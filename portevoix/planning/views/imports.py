@@ -9,7 +9,7 @@ one longer than it said). CSRF is checked after that handler is in place (Django
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -76,10 +76,11 @@ def declared_length(request: HttpRequest) -> int:
         return 0
 
 
-def _page(request: HttpRequest, form: UploadForm, status: int = 200) -> HttpResponse:
+def _page(request: HttpRequest, form: UploadForm, status: int = 200, error: str = "") -> HttpResponse:
     membership = _membership(request)
     context = {
         "form": form,
+        "error": error,
         "jobs": selectors.import_list(by=membership),
         "max_mb": services.max_bytes() // 2**20,
         "max_rows": services.max_rows(),
@@ -104,9 +105,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 
 def _too_large(request: HttpRequest) -> HttpResponse:
-    form = UploadForm()
-    form.add_error(None, services.too_large().message)
-    return _page(request, form, status=413)
+    return _page(request, UploadForm(), status=413, error=services.too_large().message)
 
 
 @csrf_protect
@@ -205,8 +204,8 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 class ExportForm(forms.Form):
-    start = forms.DateField(input_formats=["%Y-%m-%d"])
-    end = forms.DateField(input_formats=["%Y-%m-%d"])
+    start = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    end = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     channel = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     rubric = forms.CharField(required=False, max_length=20)
     status = forms.ChoiceField(required=False, choices=[("", "")] + [(str(s), str(s)) for s in STATUS_LABELS])
@@ -225,7 +224,8 @@ class ExportForm(forms.Form):
 @require_GET
 @workspace_view("post.view")
 def export(request: HttpRequest) -> HttpResponse:
-    """The posts planned between two local dates (viewer's zone), as CSV; the calendar's filters apply."""
+    """The posts planned between two local dates (viewer's zone; by default the current month), as CSV;
+    the calendar's filters apply."""
     form = ExportForm(request.GET)
     if not form.is_valid():
         problems = "; ".join(
@@ -236,6 +236,9 @@ def export(request: HttpRequest) -> HttpResponse:
         }
         return HttpResponse(f"{message}\n{problems}\n", status=400, content_type="text/plain; charset=utf-8")
     data = form.cleaned_data
+    month = selectors.current_month(timezone.localdate())
+    data["start"] = data["start"] or month[0]
+    data["end"] = data["end"] or month[1]
     try:
         period = selectors.export_range(data["start"], data["end"], timezone.get_current_timezone())
         result = selectors.export_posts(
@@ -254,6 +257,5 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 def _month_export_url(slug: str, today: date) -> str:
-    start = today.replace(day=1)
-    end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    start, end = selectors.current_month(today)
     return f"{reverse('planning:export', args=[slug])}?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"

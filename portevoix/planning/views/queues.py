@@ -93,7 +93,7 @@ def evergreen_update(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
     else:
         try:
             evergreen_services.evergreen_policy_update(by=membership, **form.cleaned_data)
@@ -149,7 +149,10 @@ def queue_slot_add(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
     channel = _channel(request, queue_channel_id)
     try:
         replan = services.queue_slot_add(
-            by=membership, channel=channel, weekday=request.POST.get("weekday"), local_time=request.POST.get("time")
+            by=membership,
+            channel=channel,
+            weekday=request.POST.get("weekday"),
+            local_time=request.POST.get("time"),
         )
     except PortevoixError as error:
         _error(request, error)
@@ -166,7 +169,10 @@ def queue_slot_remove(request: HttpRequest, queue_channel_id: int) -> HttpRespon
     channel = _channel(request, queue_channel_id)
     try:
         replan = services.queue_slot_remove(
-            by=membership, channel=channel, weekday=request.POST.get("weekday"), local_time=request.POST.get("time")
+            by=membership,
+            channel=channel,
+            weekday=request.POST.get("weekday"),
+            local_time=request.POST.get("time"),
         )
     except PortevoixError as error:
         _error(request, error)
@@ -209,7 +215,9 @@ def queue_entry_move(request: HttpRequest, queue_channel_id: int) -> HttpRespons
         return _back(request, queue_channel_id)
     index = order.index(post_id) + (-1 if request.POST.get("direction") == "up" else 1)
     try:
-        replan = services.queue_entry_move(by=membership, channel=channel, post_id=post_id, position=max(0, index))
+        replan = services.queue_entry_move(
+            by=membership, channel=channel, post_id=post_id, position=max(0, index)
+        )
     except PortevoixError as error:
         _error(request, error)
     else:

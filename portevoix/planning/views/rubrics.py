@@ -128,7 +128,7 @@ def rubric_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return _done(request)
     try:
         rubric = services.rubric_create(by=membership, **form.cleaned_data)
@@ -197,7 +197,11 @@ def rubric_archive(request: HttpRequest, rubric_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            (_("Rubric “%(name)s” archived; its posts keep it.") if archived else _("Rubric “%(name)s” restored."))
+            (
+                _("Rubric “%(name)s” archived; its posts keep it.")
+                if archived
+                else _("Rubric “%(name)s” restored.")
+            )
             % {"name": rubric.name},
         )
     return _done(request)

@@ -141,7 +141,8 @@ class SeriesForm(RuleForm):
 
     def __init__(self, *args: Any, templates: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = [(p.pk, f"#{p.pk} {str(p)[:70]}") for p in templates]
+        field: Any = self.fields["template"]
+        field.choices = [(p.pk, f"#{p.pk} {str(p)[:70]}") for p in templates]
         self.order_fields(["template"])
 
 

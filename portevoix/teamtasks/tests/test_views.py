@@ -77,10 +77,10 @@ def test_my_tasks_page_queries_are_bounded(team, make_task, client_for, django_a
             title=lambda: "n",
             email=False,
         )
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(12):
         response = client.get(_url("my_tasks", team))
     assert len(_task_ids(response.content.decode())) == 60
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(12):
         client.get(_url("my_tasks", team) + "?scope=team")
 
 
