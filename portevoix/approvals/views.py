@@ -314,7 +314,9 @@ def review(request: HttpRequest, token: str) -> HttpResponse:
         status=status,
     )
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the address: never pass it on
+    # The token is in the address: never pass it to another site ("no-referrer" would also make browsers
+    # send "Origin: null" with the form, which Django's CSRF check refuses).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

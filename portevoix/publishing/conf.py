@@ -23,6 +23,8 @@ class Config:
     lease: timedelta  # a worker that stops renewing its lease for this long is presumed dead
     concurrency: int  # network calls in flight per worker process
     batch: int  # targets claimed per claim
+    max_held: int  # targets one worker holds at once (prefetched, armed and in flight)
+    start_ahead: float  # seconds: attempt rows of a target are written up to this long before its time
     reconcile_delay: timedelta  # after a timeout, wait this long before looking the post up
     pending_check: timedelta  # first re-check of a post the network is still processing
     pending_max_age: timedelta  # give up checking (unconfirmed) after this long
@@ -38,7 +40,9 @@ class Config:
             prefetch=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_PREFETCH_SECONDS", 15)),
             lease=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_LEASE_SECONDS", 60)),
             concurrency=max(1, int(getattr(settings, "PORTEVOIX_PUBLISH_CONCURRENCY", 16))),
-            batch=max(1, int(getattr(settings, "PORTEVOIX_PUBLISH_BATCH", 100))),
+            batch=max(1, int(getattr(settings, "PORTEVOIX_PUBLISH_BATCH", 500))),
+            max_held=max(1, int(getattr(settings, "PORTEVOIX_PUBLISH_MAX_HELD", 5000))),
+            start_ahead=max(0.0, _seconds("PORTEVOIX_PUBLISH_START_AHEAD", 0.5)),
             reconcile_delay=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_RECONCILE_DELAY", 30)),
             pending_check=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_PENDING_CHECK", 30)),
             pending_max_age=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_PENDING_MAX_AGE", 86400)),

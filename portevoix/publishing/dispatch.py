@@ -15,6 +15,7 @@ With ``concurrency=1`` everything runs inline in the calling thread (the tests, 
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -102,6 +103,14 @@ class Stats:
 
 
 class Dispatcher:
+    """One worker's loop. A target goes through three holding places:
+
+    - ``heap``: claimed and prepared (channel, connector, history loaded), waiting for its time;
+    - ``armed``: its attempt row committed (``Engine.begin``, up to ``start_ahead`` before its time, many
+      targets in one transaction), waiting for its exact time and a free slot;
+    - ``inflight``: its network call running in the pool.
+    """
+
     def __init__(
         self,
         worker_id: str | None = None,
@@ -114,10 +123,13 @@ class Dispatcher:
         self.config = config or Config.load()
         self.worker_id = (worker_id or new_worker_id())[:100]
         self.concurrency = max(1, concurrency if concurrency is not None else self.config.concurrency)
+        if concurrency is not None and concurrency != self.config.concurrency:
+            self.config = dataclasses.replace(self.config, concurrency=self.concurrency)
         self.engine = Engine(self.worker_id, config=self.config)
         self.on_full_batch = on_full_batch
         self.stop = stop
         self.heap: list[tuple[float, int, Job]] = []
+        self.armed: list[tuple[float, int, Job]] = []
         self.inflight: dict[Future[Result], Job] = {}
         self._seq = itertools.count()
         self.stats = Stats()
@@ -128,12 +140,19 @@ class Dispatcher:
 
     @property
     def capacity(self) -> int:
-        """Targets held at once: those in flight plus those prefetched and waiting for their time."""
-        return max(self.config.batch, self.concurrency * 4)
+        """Targets held at once: prefetched, armed and in flight."""
+        return max(self.config.max_held, self.concurrency)
 
-    def push(self, jobs: list[Job]) -> None:
+    @property
+    def held(self) -> int:
+        return len(self.heap) + len(self.armed) + len(self.inflight)
+
+    def push(self, jobs: list[Job], *, arm_at_due: bool = False) -> None:
+        """Queue prepared jobs; each is armed ``start_ahead`` before its time, or at its time for jobs
+        waiting for a rate-limit token (arming them early would only ask for the token again)."""
+        shift = self.config.start_ahead if arm_at_due else 0.0
         for job in jobs:
-            heapq.heappush(self.heap, (job.due.timestamp(), next(self._seq), job))
+            heapq.heappush(self.heap, (job.due.timestamp() + shift, next(self._seq), job))
 
     def run(self, *, max_seconds: float | None = None) -> Stats:
         started_at = time.monotonic()
@@ -141,6 +160,7 @@ class Dispatcher:
         last_claim = float("-inf")
         last_renew = time.monotonic()
         claimed_nothing = False
+        claim_again = False
         fanned_out = False
         try:
             while True:
@@ -148,9 +168,12 @@ class Dispatcher:
                 claiming = time.monotonic() < deadline and not stopping
                 if stopping and self.heap:
                     self._release_all()
-                idle = not self.heap and not self.inflight
-                if claiming and (idle or time.monotonic() - last_claim >= self.config.claim_interval):
-                    room = self.capacity - len(self.heap) - len(self.inflight)
+                idle = not self.heap and not self.armed and not self.inflight
+                if claiming and (
+                    idle or claim_again or time.monotonic() - last_claim >= self.config.claim_interval
+                ):
+                    claim_again = False
+                    room = self.capacity - self.held
                     if room > 0:
                         limit = min(room, self.config.batch)
                         got = claims.claim_due(
@@ -165,17 +188,21 @@ class Dispatcher:
                         self.stats.claimed += len(got)
                         if got:
                             self.push(self.engine.prepare(got))
-                        if len(got) == limit and self.on_full_batch and not fanned_out:
-                            fanned_out = True
-                            self.stats.extra_runs += 1
-                            self.on_full_batch()
-                self._start_due()
+                        if len(got) == limit:
+                            claim_again = True  # more may be due: claim again on the next turn
+                            if self.on_full_batch and not fanned_out:
+                                fanned_out = True
+                                self.stats.extra_runs += 1
+                                self.on_full_batch()
+                self._arm_due()
+                self._fire_due()
                 if time.monotonic() - last_renew >= self.config.lease.total_seconds() / 3:
                     self._renew()
                     last_renew = time.monotonic()
-                if not self.heap and not self.inflight and (claimed_nothing or not claiming):
+                if not self.held and (claimed_nothing or not claiming):
                     break
-                self._wait(last_claim)
+                if not claim_again:
+                    self._wait(last_claim)
                 self._collect()
         finally:
             if self.inflight:  # only after an exception in this thread: let the calls end, record them
@@ -185,29 +212,46 @@ class Dispatcher:
             self.stats.seconds = time.monotonic() - started_at
         return self.stats
 
-    def _start_due(self) -> None:
-        now = timezone.now().timestamp()
-        free = self.concurrency - len(self.inflight) if not self.inline else 1
+    def _arm_due(self) -> None:
+        """Write the attempt rows of everything due within ``start_ahead``, in one transaction."""
+        horizon = timezone.now().timestamp() + self.config.start_ahead
         ready: list[Job] = []
-        while self.heap and self.heap[0][0] <= now and len(ready) < free:
+        while self.heap and self.heap[0][0] <= horizon:
             ready.append(heapq.heappop(self.heap)[2])
         if not ready:
             return
         started, held = self.engine.begin(ready)
-        self.push(held)
+        self.push(held, arm_at_due=True)
         self.stats.started += len(started)
+        for job in started:
+            heapq.heappush(self.armed, (job.due.timestamp(), next(self._seq), job))
+
+    def _fire_due(self) -> None:
+        """Hand the armed jobs whose time has come to the pool (never before their time)."""
+        now = timezone.now().timestamp()
+        free = self.concurrency - len(self.inflight) if not self.inline else 1
+        ready: list[Job] = []
+        while self.armed and self.armed[0][0] <= now and len(ready) < free:
+            ready.append(heapq.heappop(self.armed)[2])
+        if not ready:
+            return
         if self.inline:
-            for job in started:
+            for job in ready:
                 self._finished([Engine.call(job)])
             return
         executor = pool(self.concurrency)
-        for job in started:
+        for job in ready:
             self.inflight[executor.submit(_call_in_thread, job)] = job
 
     def _wait(self, last_claim: float) -> None:
+        """Sleep until the next thing to do: a call completes, an armed job's time, the next job to arm,
+        or the next claim."""
+        now = timezone.now().timestamp()
         timeout = self.config.claim_interval - (time.monotonic() - last_claim)
         if self.heap:
-            timeout = min(timeout, self.heap[0][0] - timezone.now().timestamp())
+            timeout = min(timeout, self.heap[0][0] - self.config.start_ahead - now)
+        if self.armed and len(self.inflight) < self.concurrency:
+            timeout = min(timeout, self.armed[0][0] - now)
         timeout = max(0.0, min(timeout, 0.5))
         if self.inflight:
             wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
@@ -232,12 +276,14 @@ class Dispatcher:
         self.push(self.engine.finish(results))
 
     def _renew(self) -> None:
-        held = [job.target_id for *_key, job in self.heap] + [job.target_id for job in self.inflight.values()]
+        held = [job.target_id for *_key, job in self.heap + self.armed]
+        held += [job.target_id for job in self.inflight.values()]
         if held:
             claims.renew(self.worker_id, held, timezone.now(), lease=self.config.prefetch + self.config.lease)
 
     def _release_all(self) -> None:
-        """Stopping: give back what was claimed but not started, so another worker sends it on time."""
+        """Stopping: give back what was claimed but not started, so another worker sends it on time.
+        Armed jobs (attempt rows written, due within ``start_ahead``) are still sent at their time."""
         jobs = [job for *_key, job in self.heap]
         self.heap.clear()
         with transaction.atomic():

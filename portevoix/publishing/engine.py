@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -293,7 +293,9 @@ class Engine:
     def _connector(self, channel: Channel) -> Connector:
         connector = self._connectors.get(channel.pk)
         if connector is None:
-            connector = self._connectors[channel.pk] = runtime.connector_for(channel)
+            connector = self._connectors[channel.pk] = runtime.connector_for(
+                channel, connections=self.config.concurrency
+            )
         return connector
 
     @staticmethod
@@ -314,12 +316,13 @@ class Engine:
     # --- Begin: attempt rows, committed before the network is called ---------------------------------
 
     def begin(self, jobs: Sequence[Job]) -> tuple[list[Job], list[Job]]:
-        """Start the jobs that are due: rate tokens, lateness, then one attempt row each, committed.
-        Returns (started, held): held jobs wait in memory for a rate-limit token (``job.due`` moved)."""
+        """Start the jobs that are due (or due within ``start_ahead``): rate tokens, lateness, then one
+        attempt row each, committed in one transaction before any of their calls. Returns (started, held):
+        held jobs wait in memory for a rate-limit token (``job.due`` moved). A started job is called at
+        ``job.due`` (its attempt's ``started_at``), never before."""
         if not jobs:
             return [], []
         now = self.now()
-        started: list[Job] = []
         held: list[Job] = []
         alerts = Alerts()
         with transaction.atomic():
@@ -327,7 +330,7 @@ class Engine:
             waits = dict(zip(publish, buckets.take([job.buckets for job in publish], now), strict=True))
             needs_content = [job for job in jobs if job.mode in (Mode.PUBLISH, Mode.LOOKUP, Mode.CHECK)]
             self._load_content(needs_content)
-            rows: list[tuple[Job, Attempt]] = []
+            going: list[Job] = []
             for job in jobs:
                 if job.mode is Mode.MANUAL:
                     self._hand_over(job, alerts)
@@ -346,30 +349,61 @@ class Engine:
                         else:
                             self.release(job, at=now + timedelta(seconds=wait))
                         continue
-                number = job.attempt_count + 1
-                moved = Target.objects.filter(
-                    pk=job.target_id, fence=job.fence, state=job.state, attempt_count=job.attempt_count
-                ).update(attempt_count=number, updated_at=now)
-                if not moved:
-                    logger.warning("Target %s: fence %s is stale; not starting.", job.target_id, job.fence)
-                    continue
-                job.attempt_count = number
-                job.target.attempt_count = number
-                attempt = Attempt(
+                going.append(job)
+            started = self._count_attempts(going, now)
+            attempts = [
+                Attempt(
                     target_id=job.target_id,
-                    number=number,
+                    number=job.attempt_count,
                     kind=str(job.mode),
                     fence=job.fence,
                     worker=self.worker_id,
-                    started_at=now,
+                    started_at=max(now, job.due),
                 )
-                rows.append((job, attempt))
-            Attempt.objects.bulk_create([attempt for _job, attempt in rows])
-            for job, attempt in rows:
+                for job in started
+            ]
+            Attempt.objects.bulk_create(attempts)
+            for job, attempt in zip(started, attempts, strict=True):
                 job.attempt_id = attempt.pk
-                started.append(job)
             alerts.flush(now=now)
         return started, held
+
+    def _count_attempts(self, jobs: Sequence[Job], now: datetime) -> list[Job]:
+        """Number the next attempt of each job's target (``attempt_count + 1``), guarded by the fence;
+        returns the jobs whose target we still hold. One statement per row, sent as one batch."""
+        if not jobs:
+            return []
+        table = connection.ops.quote_name(Target._meta.db_table)
+        sql = (
+            f"UPDATE {table} SET attempt_count = %s, updated_at = %s"  # noqa: S608 (our table name)
+            " WHERE id = %s AND fence = %s AND state = %s AND attempt_count = %s"
+        )
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        rows = [
+            (job.attempt_count + 1, stamp, job.target_id, job.fence, job.state, job.attempt_count)
+            for job in jobs
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+            moved = cursor.rowcount
+        if moved == len(jobs):
+            held = list(jobs)
+        else:  # some were taken over since the claim: keep those still ours under our fence
+            current = {
+                pk: (fence, count)
+                for pk, fence, count in Target.objects.filter(
+                    pk__in=[job.target_id for job in jobs]
+                ).values_list("pk", "fence", "attempt_count")
+            }
+            held = [job for job in jobs if current.get(job.target_id) == (job.fence, job.attempt_count + 1)]
+        for job in jobs:
+            if job not in held:
+                logger.warning("Target %s: fence %s is stale; not starting.", job.target_id, job.fence)
+        for job in held:
+            job.attempt_count += 1
+            job.target.attempt_count = job.attempt_count
+            job.target.updated_at = now
+        return held
 
     def _load_content(self, jobs: Sequence[Job]) -> None:
         """The text, link and media as they are now (an edit up to the last moment is sent)."""
@@ -420,8 +454,11 @@ class Engine:
         follow: list[Job] = []
         alerts = Alerts()
         self._persist_sessions(results)
+        plain = [result for result in results if _plain_success(result)]
+        others = [result for result in results if not _plain_success(result)]
         with transaction.atomic():
-            for result in results:
+            self._published_batch(plain)
+            for result in others:
                 job = result.job
                 if (
                     job.mode is not Mode.REFRESH
@@ -454,6 +491,80 @@ class Engine:
                     logger.exception("Target %s: recording the outcome failed", job.target_id)
             alerts.flush()
         return follow
+
+    def _published_batch(self, results: Sequence[Result]) -> None:
+        """The common outcome, recorded for many targets at once: a publish the network confirmed. The
+        same writes as ``_published`` (the attempt, then the target under its fence), one batch each."""
+        if not results:
+            return
+        now = self.now()
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        new_state = states.apply(TargetState.PUBLISHING, Event.SUCCEED)
+        attempts = connection.ops.quote_name(Attempt._meta.db_table)
+        targets = connection.ops.quote_name(Target._meta.db_table)
+        attempt_rows = []
+        target_rows = []
+        for result in results:
+            job, published = result.job, result.value
+            remote_id = (published.remote_id or job.target.remote_id)[:200]
+            remote_url = (published.url or job.target.remote_url or "")[:500]
+            published_at = published.published_at or now
+            attempt_rows.append(
+                (stamp, published.remote_id[:200], (published.url or "")[:500], job.attempt_id)
+            )
+            target_rows.append(
+                (
+                    new_state,
+                    remote_id,
+                    remote_url,
+                    connection.ops.adapt_datetimefield_value(published_at),
+                    stamp,
+                    job.target_id,
+                    job.fence,
+                    job.state,
+                )
+            )
+            job.target.remote_id, job.target.remote_url, job.target.published_at = (
+                remote_id,
+                remote_url,
+                published_at,
+            )
+        finished = (AttemptOutcome.STARTED.value, AttemptOutcome.ABANDONED.value)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {attempts} SET outcome = '{AttemptOutcome.PUBLISHED.value}', finished_at = %s,"  # noqa: S608
+                " error_code = '', message = '', detail = '', remote_id = %s, remote_url = %s"
+                f" WHERE id = %s AND outcome IN ('{finished[0]}', '{finished[1]}')",
+                attempt_rows,
+            )
+            cursor.executemany(
+                f"UPDATE {targets} SET state = %s, remote_id = %s, remote_url = %s, published_at = %s,"  # noqa: S608
+                " error_code = '', error_message = '', reconcile_since = NULL, next_attempt_at = NULL,"
+                " lease_owner = '', lease_expires_at = NULL, updated_at = %s"
+                " WHERE id = %s AND fence = %s AND state = %s",
+                target_rows,
+            )
+            written = cursor.rowcount
+        ours = [result.job for result in results]
+        if written != len(ours):  # some were taken over since: find which writes were dropped
+            current = {
+                pk: (fence, state)
+                for pk, fence, state in Target.objects.filter(
+                    pk__in=[job.target_id for job in ours]
+                ).values_list("pk", "fence", "state")
+            }
+            ours = [job for job in ours if current.get(job.target_id) == (job.fence, new_state)]
+            for job in {result.job for result in results} - set(ours):
+                logger.warning(
+                    "Target %s: fence %s is stale (taken over by another worker); result not written.",
+                    job.target_id,
+                    job.fence,
+                )
+        for job in ours:
+            job.state = job.target.state = new_state
+            job.target.lease_owner, job.target.lease_expires_at = "", None
+        for result in results:
+            result.job.attempt_id = None
 
     def _after_publish(self, result: Result, alerts: Alerts, follow: list[Job]) -> None:
         job, error = result.job, result.error
@@ -757,6 +868,19 @@ class Engine:
 
 AMBIGUOUS = frozenset({AttemptOutcome.STARTED, AttemptOutcome.ABANDONED, AttemptOutcome.UNKNOWN})
 CONCLUSIVE_LOOKUPS = frozenset({AttemptOutcome.NOT_FOUND, AttemptOutcome.RECONCILED})
+
+
+def _plain_success(result: Result) -> bool:
+    """A publish the network confirmed outright (no error, a final ``Published``): the batch path."""
+    value = result.value
+    return (
+        result.job.mode is Mode.PUBLISH
+        and result.error is None
+        and isinstance(value, Published)
+        and not value.pending
+        and result.job.state == TargetState.PUBLISHING
+        and result.job.attempt_id is not None
+    )
 
 
 def _first_publish(history: list[Attempt]) -> datetime | None:

@@ -1,8 +1,9 @@
 """Where the engine meets the channels app and the media store: the one module to swap in tests.
 
-- ``connector_for(channel)``: the channel's connector with its decrypted credentials and a guarded HTTP
-  client (channels/runtime.py); a connector error (disconnected channel, unreadable credentials, network
-  not installed) comes out as the connectors' typed error.
+- ``connector_for(channel, connections=n)``: the channel's connector with its decrypted credentials and a
+  guarded HTTP client (``portevoix.core.http``'s SSRF guard) whose pool keeps ``n`` connections alive (one
+  per call a worker has in flight) with TCP_NODELAY; a connector error (disconnected channel, unreadable
+  credentials, network not installed) comes out as the connectors' typed error.
 - ``refresh(channel)``: single-flight token renewal (channels/services.py ``channel_refresh``).
 - ``report_channel_error(channel, error)``: a revoked or expired authorisation marks the channel for
   reconnection.
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
+import httpx
 from django.conf import settings
 
 from portevoix.channels import runtime as channel_runtime
@@ -26,6 +29,7 @@ from portevoix.connectors.base import Connector
 from portevoix.connectors.errors import ConnectorError
 from portevoix.connectors.types import MediaItem
 from portevoix.content.models import Post
+from portevoix.core import http
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +38,29 @@ def connector_class(network: str) -> type[Connector] | None:
     return channel_runtime.connector_class(network)
 
 
-def connector_for(channel: Channel) -> Connector:
+def publishing_client(connections: int) -> httpx.Client:
+    """A guarded client for a worker's calls to one channel. Its pool holds ``connections`` connections
+    and keeps them all alive between calls (httpx keeps 20 by default, so a burst larger than that would
+    open new TCP connections, and wait for the pool past 100). TCP_NODELAY: httpx writes a request's
+    headers and body separately, and Nagle's algorithm would hold the body back until the first write is
+    acknowledged (up to the peer's delayed-ACK timer, tens of milliseconds)."""
+    size = max(1, connections)
+    transport = http.GuardedTransport(
+        retries=0,
+        limits=httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+    return http.client(transport=transport)
+
+
+def connector_for(channel: Channel, *, connections: int = 16) -> Connector:
     """Raises ``ReauthRequired`` or ``NotSupported`` (connectors/errors.py) when it cannot be built."""
-    return channel_runtime.connector_for(channel)
+    client = publishing_client(connections)
+    try:
+        return channel_runtime.connector_for(channel, client=client)
+    except BaseException:
+        client.close()
+        raise
 
 
 def persist_session(channel: Channel, connector: Connector) -> bool:

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from portevoix.planning.models import ImportJob, ImportStatus
+from portevoix.workspaces.roles import Role
 from tests.test_pages_render import SKIPPED, Visit, World, page
 
 SKIPPED["planning:import_template"] = "the CSV template, a file (planning/tests/test_imports.py)"
@@ -26,7 +27,9 @@ def _url(name: str, world: World, *args: object) -> str:
 def _job(world: World, **fields: object) -> ImportJob:
     values: dict[str, object] = {"filename": "plan.csv", "status": ImportStatus.CHECKED, "total_rows": 3}
     values.update(fields)
-    return ImportJob.objects.create(workspace=world.workspace, created_by=world.user(), **values)
+    return ImportJob.objects.create(
+        workspace=world.workspace, created_by=world.team.user(Role.OWNER), **values
+    )
 
 
 @page("planning:imports")

@@ -50,3 +50,18 @@ def review_url_from_mail(outbox: list | None = None) -> str:
         if match:
             return match.group(0)
     raise AssertionError("No review link was e-mailed.")
+
+
+def wait_for_review_url(outbox: list, *, after: int = 0, timeout: float = 5.0) -> str:
+    """For browser tests against a live server (whose thread sends the mail after its commit): wait until a
+    review link arrives among ``outbox[after:]`` (pytest-django's ``mailoutbox``), and return its address."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in reversed(outbox[after:]):
+            match = REVIEW_LINK.search(message.body)
+            if match:
+                return match.group(0)
+        time.sleep(0.05)
+    raise AssertionError("No review link was e-mailed.")

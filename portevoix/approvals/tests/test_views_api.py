@@ -46,7 +46,7 @@ def test_review_page_shows_the_post_and_nothing_else(client_step):
     assert "Acme on Telegram" in html
     assert "A secret other post" not in html
     assert "/w/" not in html  # no link into the internal app
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["Cache-Control"].startswith("max-age=0") or "no-cache" in response["Cache-Control"]
 
 

@@ -50,6 +50,9 @@ class FakeNetwork:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # An answer is written in two parts (headers, body): without this, Nagle's algorithm holds the
+            # body until the client acknowledges the headers, tens of milliseconds on every call.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -84,6 +87,7 @@ class FakeNetwork:
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
+            request_queue_size = 1024  # a worker opening many connections at once is not refused
 
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # a client killed mid-request (the point of the test) resets its connection

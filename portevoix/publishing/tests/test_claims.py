@@ -101,12 +101,19 @@ def test_an_idle_claim_writes_nothing(make_target, django_assert_max_num_queries
 
 # --- Backoff ---------------------------------------------------------------------------------------------
 
-POLICY = backoff.Policy(base=30, cap=3600, max_attempts=8)
+POLICY = backoff.Policy(base=30, cap=3600, max_attempts=8, first_retry=2)
 
 
-@given(failures=st.integers(min_value=1, max_value=200))
+def test_the_first_retry_comes_within_one_to_two_seconds():
+    assert backoff.ceiling(1, POLICY) == 2.0
+    draws = [backoff.delay(1, POLICY) for _ in range(200)]
+    assert all(1.0 <= draw <= 2.0 for draw in draws)
+    assert max(draws) - min(draws) > 0.5  # jittered, not one instant for every post that failed together
+
+
+@given(failures=st.integers(min_value=2, max_value=200))
 def test_backoff_stays_between_zero_and_the_capped_exponential_ceiling(failures):
-    ceiling = min(3600.0, 30.0 * 2 ** (failures - 1))
+    ceiling = min(3600.0, 30.0 * 2 ** (failures - 2))
     assert backoff.ceiling(failures, POLICY) == ceiling
     for _ in range(20):
         assert 0.0 <= backoff.delay(failures, POLICY) <= ceiling
@@ -120,7 +127,7 @@ def test_retry_after_is_never_undercut(retry_after, failures):
 
 def test_backoff_draws_are_spread_out():
     draws = [backoff.delay(6, POLICY) for _ in range(200)]
-    assert min(draws) < 300 < max(draws)  # full jitter over [0, 960]
+    assert min(draws) < 200 < max(draws)  # full jitter over [0, 480]
 
 
 def test_a_claim_never_takes_more_than_its_limit(make_target, make_post):
