@@ -40,7 +40,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT = Path(__file__).resolve().parent / "redirect_support"
 RESULTS = Path(__file__).resolve().parent / "results" / "redirect.json"
-USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 "
+    "Safari/537.36"
+)
 TARGET_RATIO = 0.8
 TARGET_P99_MS = 15.0
 
@@ -90,7 +93,8 @@ def run_wrk(url: str, *, seconds: int, connections: int, threads: int) -> dict[s
         "taskset", "-c", "1", "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
         "-H", f"User-Agent: {USER_AGENT}", url,
     ]  # fmt: skip
-    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
+    done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 60)  # noqa: S603
+    output = done.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     p99 = to_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))  # type: ignore[union-attr]
@@ -134,8 +138,8 @@ def measure(
     database: Path | None,
 ) -> dict[str, Any]:
     port = int(command[command.index("--port") + 1])
-    log = tempfile.TemporaryFile()
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
     try:
         wait_listening(port, server)
         options = {"connections": args.connections, "threads": args.threads}
@@ -199,8 +203,8 @@ def main() -> None:
     env.update(PORTEVOIX_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT), PORTEVOIX_LOG_LEVEL="WARNING")
     try:
         portevoix = [sys.executable, "-m", "portevoix"]
-        subprocess.run([*portevoix, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-        made = subprocess.run(
+        subprocess.run([*portevoix, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)  # noqa: S603
+        made = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
             [*portevoix, "shell", "-c", SETUP], env=env, check=True, cwd=ROOT, capture_output=True, text=True
         )
         code, target = made.stdout.strip().splitlines()[-1].split(" ", 1)

@@ -38,10 +38,11 @@ api = PortevoixAPI(
 
 api.add_router("/v1/", workspaces_router)
 api.add_router("/v1/", channels_router)
+# Before content: its /v1/posts/export and /v1/posts/{id}/reschedule must win over /v1/posts/{id}.
+api.add_router("/v1/", planning_router)  # the content plan: calendar, rubrics, queues, series, imports, feeds
 api.add_router("/v1/", content_router)  # /v1/content/validate and /v1/posts
 api.add_router("/v1/", media_router)  # /v1/media
 api.add_router("/v1/", publishing_router)  # /v1/attention, /v1/targets/{id}/..., /v1/notifications
-api.add_router("/v1/", planning_router)  # the content plan: calendar, rubrics, queues, series, imports, feeds
 api.add_router("/v1/", approvals_router)  # approval policy, submissions, decisions, comments
 api.add_router("/v1/", teamtasks_router)  # tasks on posts, notices
 api.add_router("/v1/", links_router)  # short links, clicks, UTM rules

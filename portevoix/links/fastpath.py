@@ -44,7 +44,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]  # Django's handler types its arguments more narrowly
 
 # (monotonic expiry, link id, workspace id, Location header value); link id 0: no such code.
 Entry = tuple[float, int, int, bytes]

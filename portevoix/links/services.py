@@ -8,7 +8,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -81,7 +81,7 @@ def _create(
     post: Post | None,
     channel: Channel | None,
     campaign: str,
-    created_by: object | None,
+    created_by: Any,
 ) -> ShortLink:
     target = targets.clean_target(url)
     final = final_url(workspace=workspace, url=target, post=post, channel=channel, campaign=campaign)

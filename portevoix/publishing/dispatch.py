@@ -148,9 +148,9 @@ class Dispatcher:
         return len(self.heap) + len(self.armed) + len(self.inflight)
 
     def push(self, jobs: list[Job], *, arm_at_due: bool = False) -> None:
-        """Queue prepared jobs; each is armed ``start_ahead`` before its time, or at its time for jobs
-        waiting for a rate-limit token (arming them early would only ask for the token again)."""
-        shift = self.config.start_ahead if arm_at_due else 0.0
+        """Queue prepared jobs; each is armed up to ``start_ahead`` before its time, or at its time for
+        jobs waiting for a rate-limit token (arming them early would only ask for the token again)."""
+        shift = self.config.start_ahead / 2 if arm_at_due else 0.0
         for job in jobs:
             heapq.heappush(self.heap, (job.due.timestamp() + shift, next(self._seq), job))
 
@@ -213,8 +213,12 @@ class Dispatcher:
         return self.stats
 
     def _arm_due(self) -> None:
-        """Write the attempt rows of everything due within ``start_ahead``, in one transaction."""
-        horizon = timezone.now().timestamp() + self.config.start_ahead
+        """Write the attempt rows of everything due within ``start_ahead``, in one transaction, once the
+        first of them is due within half of it (so that each transaction covers half a window's jobs)."""
+        now = timezone.now().timestamp()
+        if not self.heap or self.heap[0][0] > now + self.config.start_ahead / 2:
+            return
+        horizon = now + self.config.start_ahead
         ready: list[Job] = []
         while self.heap and self.heap[0][0] <= horizon:
             ready.append(heapq.heappop(self.heap)[2])
@@ -249,7 +253,7 @@ class Dispatcher:
         now = timezone.now().timestamp()
         timeout = self.config.claim_interval - (time.monotonic() - last_claim)
         if self.heap:
-            timeout = min(timeout, self.heap[0][0] - self.config.start_ahead - now)
+            timeout = min(timeout, self.heap[0][0] - self.config.start_ahead / 2 - now)
         if self.armed and len(self.inflight) < self.concurrency:
             timeout = min(timeout, self.armed[0][0] - now)
         timeout = max(0.0, min(timeout, 0.5))

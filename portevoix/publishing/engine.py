@@ -44,7 +44,7 @@ from portevoix.connectors.errors import (
     Transient,
 )
 from portevoix.connectors.types import Capability, OutgoingPost, Published
-from portevoix.content.models import Post
+from portevoix.content.models import Post, PostMedia, PostVariant
 from portevoix.publishing import backoff, buckets, runtime, states
 from portevoix.publishing.claims import Claim
 from portevoix.publishing.conf import Config
@@ -406,26 +406,36 @@ class Engine:
         return held
 
     def _load_content(self, jobs: Sequence[Job]) -> None:
-        """The text, link and media as they are now (an edit up to the last moment is sent)."""
+        """The text, link and media as they are now (an edit up to the last moment is sent). Three flat
+        queries for the whole batch (posts, the variants of the batch's networks, attachments)."""
         if not jobs:
             return
+        post_ids = {job.target.post_id for job in jobs}
+        networks = {job.target.channel.network for job in jobs}
         posts = {
-            post.pk: post
-            for post in Post.objects.filter(pk__in={job.target.post_id for job in jobs}).prefetch_related(
-                "variants", "attachments__asset"
-            )
+            pk: (text, link)
+            for pk, text, link in Post.objects.filter(pk__in=post_ids).values_list("pk", "text", "link")
         }
+        variants = {
+            (post_id, network): text
+            for post_id, network, text in PostVariant.objects.filter(
+                post_id__in=post_ids, network__in=networks
+            ).values_list("post_id", "network", "text")
+            if text.strip()
+        }
+        attachments: dict[int, list[PostMedia]] = {}
+        for attachment in PostMedia.objects.filter(post_id__in=post_ids).select_related("asset"):
+            attachments.setdefault(attachment.post_id, []).append(attachment)
         for job in jobs:
-            post = posts.get(job.target.post_id)
-            if post is None:
+            found = posts.get(job.target.post_id)
+            if found is None:
                 continue  # deleted since the claim (its target with it): nothing to send
-            network = job.target.channel.network
-            variant = next((v for v in post.variants.all() if v.network == network and v.text.strip()), None)
+            text, link = found
             job.outgoing = OutgoingPost(
-                text=variant.text if variant is not None else post.text,
+                text=variants.get((job.target.post_id, job.target.channel.network), text),
                 idempotency_key=job.target.idempotency_key,
-                media=runtime.media_items(post),
-                link=post.link or None,
+                media=runtime.media_items(attachments.get(job.target.post_id, [])),
+                link=link or None,
             )
 
     # --- Call: the network, nothing else (runs in a pool thread) -------------------------------------

@@ -7,7 +7,7 @@
 - ``refresh(channel)``: single-flight token renewal (channels/services.py ``channel_refresh``).
 - ``report_channel_error(channel, error)``: a revoked or expired authorisation marks the channel for
   reconnection.
-- ``media_items(post)``: the post's attachments as the connectors' ``MediaItem`` (a local file path).
+- ``media_items(attachments)``: a post's attachments as the connectors' ``MediaItem`` (a local file path).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,7 @@ from portevoix.channels.models import Channel
 from portevoix.connectors.base import Connector
 from portevoix.connectors.errors import ConnectorError
 from portevoix.connectors.types import MediaItem
-from portevoix.content.models import Post
+from portevoix.content.models import PostMedia
 from portevoix.core import http
 
 logger = logging.getLogger(__name__)
@@ -96,10 +97,10 @@ def scrub(text: str, connector: Connector | None) -> str:
     return channel_runtime.scrub(text, connector.channel.credentials)
 
 
-def media_items(post: Post) -> tuple[MediaItem, ...]:
+def media_items(attachments: Iterable[PostMedia]) -> tuple[MediaItem, ...]:
+    """``attachments``: one post's ``PostMedia`` rows, their asset loaded (``select_related("asset")``)."""
     items = []
-    # ``all()``: a caller may have prefetched "attachments__asset" for a whole batch.
-    for attachment in sorted(post.attachments.all(), key=lambda item: (item.position, item.pk)):
+    for attachment in sorted(attachments, key=lambda item: (item.position, item.pk)):
         asset = attachment.asset
         items.append(
             MediaItem(

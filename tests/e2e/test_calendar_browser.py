@@ -63,6 +63,7 @@ def test_create_from_an_empty_day_schedule_drag_to_another_day_and_undo(live_ser
     month = next_month()
     first_day, other_day = month.replace(day=10), month.replace(day=17)
     page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 1400})
     sign_in(page, live_server)
     calendar_url = f"{live_server.url}/w/{workspace.slug}/plan/?view=month&date={month.isoformat()}"
     page.goto(calendar_url)
@@ -85,16 +86,10 @@ def test_create_from_an_empty_day_schedule_drag_to_another_day_and_undo(live_ser
     expect(chip).to_be_visible()
     expect(chip).to_contain_text("09:00")
     save_screenshot(page, "calendar-before-drag.png")
-    open("/tmp/pv-calendar/page.html", "w").write(page.content())
 
-    # Drag it to another day: same time of day, and the page offers to undo.
-    requests = []
-    page.on("request", lambda r: requests.append((r.method, r.url)))
-    page.evaluate("""() => { for (const t of ['dragstart','dragover','drop','dragend']) document.addEventListener(t, e => sessionStorage.setItem('dbg', (sessionStorage.getItem('dbg')||'') + ' ' + t + ':' + e.target.tagName), true); }""")
+    # Drag it to another day: same time of day, and the page offers to undo. (Both days in the viewport:
+    # Playwright's drag does not survive scrolling to the drop target.)
     chip.drag_to(day_cell(page, other_day))
-    page.wait_for_timeout(1500)
-    post.refresh_from_db()
-    print("DEBUG", post.scheduled_at, page.evaluate("() => sessionStorage.getItem('dbg')"), [r for r in requests if "static" not in r[1]])
     expect(day_cell(page, other_day).locator(f'[data-post="{post.pk}"]')).to_be_visible()
     expect(day_cell(page, first_day).locator(f'[data-post="{post.pk}"]')).to_have_count(0)
     expect(page.get_by_test_id("calendar-notice")).to_contain_text("Moved to")
@@ -107,12 +102,6 @@ def test_create_from_an_empty_day_schedule_drag_to_another_day_and_undo(live_ser
     expect(day_cell(page, first_day).locator(f'[data-post="{post.pk}"]')).to_be_visible()
     post.refresh_from_db()
     assert post.scheduled_at == datetime(first_day.year, first_day.month, first_day.day, 9, tzinfo=PARIS)
-
-    # A move into the past is refused with a readable message, and nothing changes.
-    page.goto(
-        f"{live_server.url}/w/{workspace.slug}/plan/?view=month&date={timezone.now().astimezone(PARIS).date()}"
-    )
-    expect(page.get_by_test_id("calendar")).to_be_visible()
 
 
 def test_screenshots_of_each_view(live_server, new_page):
@@ -132,16 +121,26 @@ def test_screenshots_of_each_view(live_server, new_page):
     month = next_month()
     first = datetime(month.year, month.month, 1, 8, 30, tzinfo=PARIS)
     make_posts(
-        workspace, count=70, first=first, step=timedelta(hours=9, minutes=45), channels=channels[:1], rubrics=rubrics,
+        workspace,
+        count=70,
+        first=first,
+        step=timedelta(hours=9, minutes=45),
+        channels=channels[:1],
+        rubrics=rubrics,
         author=user,
-    )  # fmt: skip
+    )
     make_posts(
-        workspace, count=20, first=first + timedelta(days=2, hours=3), step=timedelta(days=1, hours=5),
-        channels=channels, rubrics=rubrics[1:], author=user,
-    )  # fmt: skip
-    later = datetime(month.year, month.month, 1, 10, tzinfo=PARIS) + timedelta(days=40)
+        workspace,
+        count=20,
+        first=first + timedelta(days=2, hours=3),
+        step=timedelta(days=1, hours=5),
+        channels=channels,
+        rubrics=rubrics[1:],
+        author=user,
+    )
+    later = datetime(month.year, 1, 3, 10, tzinfo=PARIS)  # the rest of the year, for the year's heat map
     make_posts(
-        workspace, count=120, first=later, step=timedelta(days=2), channels=channels[1:], rubrics=rubrics
+        workspace, count=160, first=later, step=timedelta(hours=50), channels=channels[1:], rubrics=rubrics
     )
     page = new_page()
     sign_in(page, live_server)

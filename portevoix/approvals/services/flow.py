@@ -58,7 +58,7 @@ def post_submit(*, by: Membership, post: Post) -> list[Decision]:
     if not steps:
         raise Conflict(_("The approval policy has no steps yet: an owner or manager must add one."))
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("workspace").get(pk=post.pk)
+        post = Post.objects.select_for_update(of=("self",)).select_related("workspace").get(pk=post.pk)
         if post.approval_state == ApprovalState.PENDING:
             raise Conflict(_("This post is already awaiting approval."))
         if post.approval_state == ApprovalState.APPROVED:
@@ -196,7 +196,7 @@ def _send_link_email(
 
 
 def _lock_current(post: Post) -> tuple[Post, Decision]:
-    post = Post.objects.select_for_update().select_related("workspace", "author").get(pk=post.pk)
+    post = Post.objects.select_for_update(of=("self",)).select_related("workspace", "author").get(pk=post.pk)
     decision = selectors.current_decision(post)
     if decision is None:
         raise Conflict(_("This post is not awaiting approval."))
@@ -385,7 +385,10 @@ def post_content_changed(*, by: Membership, post: Post) -> None:
     post goes back to "not submitted" (or to "no approval needed" where approval is optional), its client
     links stop working, and its planned targets wait for approval again."""
     current = (
-        Post.objects.select_for_update().filter(pk=post.pk).values_list("approval_state", flat=True).first()
+        Post.objects.select_for_update(of=("self",))
+        .filter(pk=post.pk)
+        .values_list("approval_state", flat=True)
+        .first()
     )
     post.approval_state = current or post.approval_state
     if post.approval_state not in (ApprovalState.APPROVED, ApprovalState.PENDING):

@@ -385,3 +385,15 @@ def test_comments_are_validated(team):
     for body in ["", "   ", "x" * 5001, "nul\x00"]:
         with pytest.raises(ValidationFailed):
             services.comment_add(by=team.member(Role.CLIENT), post=post, body=body)
+
+
+def test_the_reminder_job_is_registered_and_runs(team):
+    from portevoix.approvals.tasks import send_approval_reminders
+    from portevoix.core.scheduling import load_periodic_jobs
+
+    assert "approvals.reminders" in [job.name for job in load_periodic_jobs()]
+    set_policy(team, "required")
+    post = make_post(team)
+    services.post_submit(by=team.member(Role.COPYWRITER), post=post)
+    Decision.objects.update(notified_at=timezone.now() - timedelta(days=2))
+    assert send_approval_reminders.call() == 1

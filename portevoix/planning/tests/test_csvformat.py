@@ -107,7 +107,8 @@ def test_unbalanced_quote_is_a_problem_naming_the_line_not_an_exception():
 def test_stray_quote_inside_a_cell_is_reported():
     parsed = rows_of(HEADER + '2030-01-02,09:30,,Acme,"quoted"tail,,,\n')
     assert parsed.rows == []
-    assert parsed.problems and "quote" in parsed.problems[0].message
+    assert parsed.problems
+    assert "quote" in parsed.problems[0].message
 
 
 def test_header_problems_unknown_duplicate_missing():
@@ -163,7 +164,8 @@ def test_cell_cap():
 def test_huge_cell_beyond_the_csv_module_limit_is_a_problem_not_a_crash():
     parsed = rows_of('date,time,channels,text\n2030-01-02,09:30,Acme,"' + "a" * 200_000 + '"\n')
     assert parsed.rows == []
-    assert parsed.problems and "too large" in parsed.problems[0].message
+    assert parsed.problems
+    assert "too large" in parsed.problems[0].message
 
 
 def test_header_without_rows():

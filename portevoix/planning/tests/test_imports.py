@@ -104,7 +104,8 @@ def test_dry_run_checks_every_row_and_writes_no_post(owner, channel, django_capt
     assert job.problems == []
     assert Post.objects.count() == posts_before
     assert Target.objects.count() == targets_before
-    assert job.file and job.file.storage.exists(job.file.name)
+    assert job.file
+    assert job.file.storage.exists(job.file.name)
 
 
 def test_dry_run_lists_problems_per_row(owner, team, channel, other_team, django_capture_on_commit_callbacks):
@@ -150,7 +151,8 @@ def test_dry_run_lists_problems_per_row(owner, team, channel, other_team, django
     messages: dict[int, str] = {}
     for problem in job.problems:
         messages[problem["row"]] = messages.get(problem["row"], "") + " " + problem["message"]
-    assert "does not exist" in messages[4] and "03:30" in messages[4]  # the suggestion, as one-off scheduling
+    assert "does not exist" in messages[4]
+    assert "03:30" in messages[4]
     assert "Toots" in messages[10]
     assert "row 11" in messages[12]
     assert str(foreign.pk) in messages[6]
@@ -207,11 +209,13 @@ def test_confirm_imports_exactly_the_rows(owner, team, channel, django_capture_o
         f"{day},18:00,America/New_York,Acme news|Acme on X,Base text,,,,Short for X\n"
     )
     job = checked(owner, text, django_capture_on_commit_callbacks)
-    assert job.status == ImportStatus.CHECKED and not job.error_rows
+    assert job.status == ImportStatus.CHECKED
+    assert not job.error_rows
     audit_before = AuditEvent.objects.count()
     job = confirmed(owner, job, django_capture_on_commit_callbacks)
     assert job.status == ImportStatus.DONE, job.message
-    assert job.created_posts == 2 and job.processed_rows == 2
+    assert job.created_posts == 2
+    assert job.processed_rows == 2
     posts = list(Post.objects.filter(workspace=team.workspace).order_by("scheduled_at"))
     assert len(posts) == 2
     first, second = posts
@@ -270,7 +274,8 @@ def test_channel_disconnected_after_the_dry_run_rolls_everything_back(
     assert "Nothing was imported" in job.message
     assert job.error_rows == 5
     assert all("not active" in problem["message"] for problem in job.problems)
-    assert Post.objects.count() == 0 and Target.objects.count() == 0
+    assert Post.objects.count() == 0
+    assert Target.objects.count() == 0
 
 
 def test_failure_while_writing_leaves_no_post_behind(
@@ -290,7 +295,8 @@ def test_failure_while_writing_leaves_no_post_behind(
     finally:
         publishing_validation.unregister_post_validator(refuse_number_five)
     assert job.status == ImportStatus.FAILED
-    assert "Row 7" in job.message and "Refused by a test validator." in job.message
+    assert "Row 7" in job.message
+    assert "Refused by a test validator." in job.message
     assert Post.objects.count() == 0
     assert Target.objects.count() == 0
     assert PostVariant.objects.count() == 0
@@ -377,7 +383,8 @@ def test_many_rows_import_in_reasonable_time(owner, channel, django_capture_on_c
     job = confirmed(owner, job, django_capture_on_commit_callbacks)
     imported = clock.perf_counter() - started
     assert job.status == ImportStatus.DONE, job.message
-    assert Post.objects.count() == count and Target.objects.count() == count
+    assert Post.objects.count() == count
+    assert Target.objects.count() == count
     print(f"{count} rows: dry run {dry_run:.1f} s, import {imported:.1f} s")
     assert dry_run + imported < 60
 
@@ -492,7 +499,9 @@ def test_export_streams_the_range_safely_and_reimports(
     body = b"".join(response.streaming_content)
     assert body.startswith(b"\xef\xbb\xbf")
     decoded = body.decode("utf-8-sig")
-    assert "'=HYPERLINK" in decoded and "'-draft" in decoded and "'@short" in decoded
+    assert "'=HYPERLINK" in decoded
+    assert "'-draft" in decoded
+    assert "'@short" in decoded
     assert decoded.splitlines()[0] == "date,time,timezone,channels,text,title,link,rubric,text_x"
     # The export re-imports into another workspace with a channel of the same name (after a day shift).
     Post.objects.all().delete()
@@ -515,7 +524,8 @@ def test_export_filters_and_range_cap(owner, team, channel, client_for, django_c
     body = b"".join(
         client.get(slugged("export", team), {"start": day, "end": day, "channel": other.pk}).streaming_content
     )
-    assert "Two" in body.decode() and "One" not in body.decode()
+    assert "Two" in body.decode()
+    assert "One" not in body.decode()
     too_long = client.get(slugged("export", team), {"start": "2030-01-01", "end": "2031-03-01"})
     assert too_long.status_code == 422
     assert b"400 days" in too_long.content
@@ -552,13 +562,17 @@ def test_api_flow(team, channel, api_client_for, django_capture_on_commit_callba
     assert response.status_code == 202, response.content
     job_id = response.json()["id"]
     body = client.get(f"/api/v1/imports/{job_id}").json()
-    assert body["status"] == "checked" and body["can_confirm"] and body["problems"] == []
+    assert body["status"] == "checked"
+    assert body["can_confirm"]
+    assert body["problems"] == []
     assert Post.objects.count() == 0
     with django_capture_on_commit_callbacks(execute=True):
         confirm = client.post(f"/api/v1/imports/{job_id}/confirm")
     assert confirm.status_code == 202
     body = client.get(f"/api/v1/imports/{job_id}").json()
-    assert body["status"] == "done" and body["created_posts"] == 2 and body["percent"] == 100
+    assert body["status"] == "done"
+    assert body["created_posts"] == 2
+    assert body["percent"] == 100
     assert Post.objects.count() == 2
     again = client.post(f"/api/v1/imports/{job_id}/confirm")
     assert again.status_code == 409
@@ -604,7 +618,8 @@ def test_api_template_and_export(owner, team, channel, api_client_for, django_ca
     assert client.get("/api/v1/imports/template").status_code == 403
     owner_client = api_client_for(owner)
     template = owner_client.get("/api/v1/imports/template")
-    assert template.status_code == 200 and template["Content-Type"].startswith("text/csv")
+    assert template.status_code == 200
+    assert template["Content-Type"].startswith("text/csv")
     day = future_day()
     confirmed(
         owner,

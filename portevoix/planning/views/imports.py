@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portevoix.content.selectors import STATUS_LABELS, PostStatus
 from portevoix.core.errors import PortevoixError
+from portevoix.core.middleware import reads_own_body
 from portevoix.planning import csvformat
 from portevoix.planning.models import ImportStatus
 from portevoix.planning.selectors import imports as selectors
@@ -90,6 +91,7 @@ def _page(request: HttpRequest, form: UploadForm, status: int = 200, error: str 
     return render(request, "planning/imports.html", context, status=status)
 
 
+@reads_own_body  # the size cap must act before the NUL check reads a 100 MB body
 @csrf_exempt
 @workspace_view("plan.import")
 def imports(request: HttpRequest) -> HttpResponse:
@@ -132,7 +134,6 @@ def _job_context(request: HttpRequest, import_id: int) -> dict[str, Any]:
         "active": job.status in selectors.ACTIVE_STATUSES,
         "can_confirm": job.status == ImportStatus.CHECKED and not job.error_rows and job.total_rows > 0,
         "can_discard": job.status in (ImportStatus.CHECKING, ImportStatus.CHECKED, ImportStatus.FAILED),
-        "more_problems": max(0, job.error_rows - len({p.get("row") for p in job.problems})),
         "shown_problems": len(job.problems),
     }
 
