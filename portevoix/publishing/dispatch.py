@@ -71,6 +71,15 @@ def _call_in_thread(job: Job) -> Result:
         connections.close_all()
 
 
+_TRACE = os.environ.get("PV_DISPATCH_TRACE")
+
+
+def _trace(*args: object) -> None:
+    if _TRACE:
+        with open(_TRACE, "a") as out:
+            out.write(f"{time.time():.3f} " + " ".join(f"{a:.4f}" if isinstance(a, float) else str(a) for a in args) + "\n")
+
+
 def worker_stopping() -> bool:
     """True once ``portevoix worker`` received SIGTERM/SIGINT: its signal handler is a bound method of the
     django-tasks-db worker, whose ``running`` flag turns false (the worker lets the current task finish)."""
@@ -224,7 +233,9 @@ class Dispatcher:
             ready.append(heapq.heappop(self.heap)[2])
         if not ready:
             return
+        _t0 = time.perf_counter()
         started, held = self.engine.begin(ready)
+        _trace("arm", len(ready), time.perf_counter() - _t0)
         self.push(held, arm_at_due=True)
         self.stats.started += len(started)
         for job in started:
@@ -244,8 +255,10 @@ class Dispatcher:
                 self._finished([Engine.call(job)])
             return
         executor = pool(self.concurrency)
+        _t0 = time.perf_counter()
         for job in ready:
             self.inflight[executor.submit(_call_in_thread, job)] = job
+        _trace("fire", len(ready), time.perf_counter() - _t0, now - ready[0].due.timestamp())
 
     def _wait(self, last_claim: float) -> None:
         """Sleep until the next thing to do: a call completes, an armed job's time, the next job to arm,
@@ -277,7 +290,9 @@ class Dispatcher:
 
     def _finished(self, results: list[Result]) -> None:
         self.stats.finished += len(results)
+        _t0 = time.perf_counter()
         self.push(self.engine.finish(results))
+        _trace("finish", len(results), time.perf_counter() - _t0)
 
     def _renew(self) -> None:
         held = [job.target_id for *_key, job in self.heap + self.armed]

@@ -62,6 +62,11 @@ MATRIX: dict[str, tuple[frozenset[Role], StrOrPromise]] = {
     "comment.write": (ALL_ROLES, _("Comment on posts and mention teammates")),
     "task.view": (STAFF, _("See the team's tasks and one's own")),
     "task.manage": (CREATORS, _("Create, assign and close tasks on posts")),
+    "analytics.view": (STAFF, _("See metrics, site analytics, dashboards and reports")),
+    "analytics.manage": (
+        frozenset({Role.OWNER, Role.MANAGER, Role.ANALYST}),
+        _("Connect analytics integrations, enter or import metrics, schedule reports"),
+    ),
     "link.manage": (CREATORS, _("Create, disable and delete tracked short links; edit the UTM rules")),
 }
 

@@ -239,6 +239,8 @@ def calendar_items(
     by_id: dict[int, CalendarItem] = {}
     no_text = _("(no text)")
     for pk, title, excerpt, scheduled_at, zone_name, rubric_id, rubric_name, colour, author_id in rows:
+        if scheduled_at is None:  # not reachable: the range filter needs a time
+            continue
         if not title:
             text = " ".join((excerpt or "").split())
             title = text[: EXCERPT_LENGTH - 1] + "…" if len(text) > EXCERPT_LENGTH else text or no_text
@@ -265,9 +267,9 @@ def calendar_items(
         .values_list("post_id", "channel_id", "channel__network", "channel__name", "state")
     )
     for post_id, channel_id, network, name, state in targets:
-        item = by_id.get(post_id)
-        if item is not None:
-            item.channels.append(ChannelRef(channel_id, network, name))
+        found = by_id.get(post_id)
+        if found is not None:
+            found.channels.append(ChannelRef(channel_id, network, name))
             states[post_id].append(state)
     for pk, item in by_id.items():
         item.status = status_from_states(states.get(pk, []))
@@ -281,7 +283,8 @@ def calendar_day_counts(
     counts: dict[date, int] = defaultdict(int)
     instants = _filtered(by=by, start=start, end=end, filters=filters).values_list("scheduled_at", flat=True)
     for instant in instants.order_by():
-        counts[instant.astimezone(zone).date()] += 1
+        if instant is not None:
+            counts[instant.astimezone(zone).date()] += 1
     return dict(counts)
 
 

@@ -485,6 +485,10 @@ def _approval_state(workspace: Workspace) -> str:
 def _write(*, job: ImportJob, by: Membership, planned: list[Planned]) -> int:
     """Every post of the job in one transaction (raises, and so writes nothing, on any problem)."""
     approval_state = _approval_state(job.workspace)
+    # Posts that need approval wait for it, like a post scheduled by hand (publishing.services._schedule).
+    target_state = (
+        TargetState.AWAITING_APPROVAL if approval_state == ApprovalState.DRAFT else TargetState.SCHEDULED
+    )
     validators = _validators()
     now = timezone.now()
     with transaction.atomic():
@@ -522,7 +526,7 @@ def _write(*, job: ImportJob, by: Membership, planned: list[Planned]) -> int:
                         workspace=job.workspace,
                         post=post,
                         channel=channel,
-                        state=TargetState.SCHEDULED,
+                        state=target_state,
                         due_at=item.instant,
                         next_attempt_at=item.instant,
                         idempotency_key=new_idempotency_key(),

@@ -382,3 +382,26 @@ def test_move_needs_post_publish_and_the_workspace(team, other_team, client_for,
     theirs.refresh_from_db()
     assert theirs.scheduled_at == post.scheduled_at
     assert client_for(team.user(Role.OWNER)).get(move_url(team, post)).status_code == 405
+
+
+# --- Writing a post from an empty slot ------------------------------------------------------------
+
+
+def test_the_composer_is_prefilled_from_a_slot(team, client_for):
+    client = client_for(team.user(Role.COPYWRITER))
+    new = reverse("content:new", args=[team.workspace.slug])
+    html = client.get(new, {"at": "2030-03-05T14:00"}).content.decode()
+    assert 'value="2030-03-05T14:00"' in html
+    for garbage in ("2030-02-30T10:00", "tomorrow", "2030-03-05T14:00:00Z", "9999-12-31T23:59"):
+        response = client.get(new, {"at": garbage})
+        assert response.status_code == 200, garbage
+        assert f'value="{garbage}"' not in response.content.decode()
+
+
+def test_the_slot_time_is_converted_to_the_workspaces_zone(team, client_for):
+    user = team.user(Role.OWNER)
+    user.timezone = "America/New_York"
+    user.save()
+    new = reverse("content:new", args=[team.workspace.slug])
+    html = client_for(user).get(new, {"at": "2030-03-05T09:00"}).content.decode()
+    assert 'value="2030-03-05T15:00"' in html  # 09:00 in New York is 15:00 in Paris that day

@@ -342,7 +342,15 @@ def test_approval_required_workspace_imports_posts_not_yet_approved(
     ApprovalPolicy.objects.create(workspace=team.workspace, mode=ApprovalMode.REQUIRED)
     job = checked(owner, HEADER + rows(1), django_capture_on_commit_callbacks)
     confirmed(owner, job, django_capture_on_commit_callbacks)
-    assert Post.objects.get().approval_state == ApprovalState.DRAFT
+    post = Post.objects.get()
+    assert post.approval_state == ApprovalState.DRAFT
+    # Like a post scheduled by hand, it waits for its approval: the engine claims nothing.
+    assert set(Target.objects.filter(post=post).values_list("state", flat=True)) == {
+        TargetState.AWAITING_APPROVAL
+    }
+    from portevoix.publishing.claims import claim_due
+
+    assert claim_due("test", 10, post.scheduled_at + timedelta(seconds=1)) == []
 
 
 def test_discard_deletes_the_file(owner, channel, django_capture_on_commit_callbacks):
