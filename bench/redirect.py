@@ -4,14 +4,17 @@ against a plain Starlette redirect and a bare ASGI redirect, in the same run.
 Each server is uvicorn with the same settings (1 worker, httptools and uvloop when installed, no access
 log, lifespan on) pinned to core 0 with ``taskset``; the load is ``wrk`` pinned to core 1, the same
 duration, threads and connections for each, requesting one known code with a browser's User-Agent (so the
-clicks count as people's). A warm-up run precedes each measured run.
+clicks count as people's). The three servers run side by side (an idle one costs nothing); after a warm-up
+of each, measured rounds alternate between them (A B C A B C ...) so that a change in the machine's other
+load weighs on each alike, and each server's medians over the rounds (requests per second, p50, p99) are
+reported with every round's figures.
 
-Clicks: every GET that the fast path answered is a click. After the load the bench waits for the background
-writer (no restart) and counts the stored clicks, then stops the server with SIGTERM (its lifespan shutdown
-flushes what is left) and counts again. ``clicks_sent`` is the responses wrk received (warm-up and measured
-runs); a request still in flight when wrk stops may be answered and stored without being counted as sent,
-so ``clicks_stored`` can exceed ``clicks_sent`` by at most the number of connections; ``clicks_lost`` is
-``max(0, clicks_sent - clicks_stored)``.
+Clicks: every GET that the fast path answered is a click. After the rounds the bench waits for the
+background writer (no restart) and counts the stored clicks, then stops the servers with SIGTERM (the fast
+path's lifespan shutdown flushes what is left) and counts again. ``clicks_sent`` is the responses wrk
+received (warm-up and measured rounds); a request still in flight when wrk stops may be answered and stored
+without being counted as sent, so ``clicks_stored`` can exceed ``clicks_sent`` by at most the number of
+connections per run; ``clicks_lost`` is ``max(0, clicks_sent - clicks_stored)``.
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and Starlette (``pip install -e ".[bench]"``); the bench
 installs nothing itself and fails with a clear message without them. Writes bench/results/redirect.json.
@@ -129,59 +132,77 @@ def clicks(database: Path) -> int:
         return int(db.execute("select count(*) from links_click").fetchone()[0])
 
 
-def measure(
-    name: str,
-    command: list[str],
-    env: dict[str, str],
-    url: str,
-    args: argparse.Namespace,
-    database: Path | None,
-) -> dict[str, Any]:
-    port = int(command[command.index("--port") + 1])
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
-    try:
-        wait_listening(port, server)
-        options = {"connections": args.connections, "threads": args.threads}
-        warm = run_wrk(url, seconds=args.warmup, **options)
-        result = run_wrk(url, seconds=args.duration, **options)
-        result["warmup_requests"] = warm["requests"]
-        print(
-            f"  {name}: {result['rps']} req/s, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms",
-            flush=True,
+class Server:
+    """One uvicorn process pinned to core 0, started once and measured in several rounds."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], url: str) -> None:
+        self.name, self.command, self.env, self.url = name, command, env, url
+        self.port = int(command[command.index("--port") + 1])
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT
         )
-        if database is not None:
-            sent = warm["requests"] + result["requests"]
-            deadline, last, stable_since = time.monotonic() + 30, -1, time.monotonic()
-            while time.monotonic() < deadline:  # until the background writer has caught up
-                now = clicks(database)
-                if now != last:
-                    last, stable_since = now, time.monotonic()
-                elif time.monotonic() - stable_since > 2.5:
-                    break
-                time.sleep(0.25)
-            result["clicks_sent"] = sent
-            result["clicks_stored_before_restart"] = last
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-        if database is not None:
-            result["clicks_stored"] = clicks(database)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-        if server.returncode not in (0, -signal.SIGTERM):
-            log.seek(0)
-            print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
-        log.close()
-    return result
+        self.rounds: list[dict[str, Any]] = []
+        self.warmup_requests = 0
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.returncode not in (0, -signal.SIGTERM):
+            self.log.seek(0)
+            print(self.log.read().decode(errors="replace")[-3000:], file=sys.stderr)
+        self.log.close()
+
+    def summary(self) -> dict[str, Any]:
+        """Medians over the rounds (requests per second, p50, p99), the worst round's p99, every round."""
+
+        def median(key: str) -> float:
+            values = sorted(result[key] for result in self.rounds)
+            return values[len(values) // 2]
+
+        return {
+            "rps": median("rps"),
+            "p50_ms": median("p50_ms"),
+            "p99_ms": median("p99_ms"),
+            "p99_ms_worst_round": max(result["p99_ms"] for result in self.rounds),
+            "requests": sum(result["requests"] for result in self.rounds),
+            "rounds": self.rounds,
+        }
+
+
+def wait_for_writer(database: Path) -> int:
+    """The stored clicks once the count has not moved for 2.5 s (the background writer caught up)."""
+    deadline, last, stable_since = time.monotonic() + 60, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = clicks(database)
+        if now != last:
+            last, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since > 2.5:
+            break
+        time.sleep(0.25)
+    return last
+
+
+def paired(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, Any]:
+    ratios = [
+        round(mine["rps"] / theirs["rps"], 3)
+        for mine, theirs in zip(ours["rounds"], peer["rounds"], strict=True)
+        if theirs["rps"]
+    ]
+    return {"rounds": ratios, "median": sorted(ratios)[len(ratios) // 2] if ratios else 0.0}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--duration", type=int, default=15, help="Seconds of measured load per server.")
+    parser.add_argument("--duration", type=int, default=8, help="Seconds of measured load per round.")
+    parser.add_argument("--rounds", type=int, default=5, help="Measured rounds per server, alternating.")
     parser.add_argument("--warmup", type=int, default=3, help="Seconds of warm-up load per server.")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections.")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads.")
@@ -210,18 +231,46 @@ def main() -> None:
         code, target = made.stdout.strip().splitlines()[-1].split(" ", 1)
         peer_env = {**env, "BENCH_CODE": code, "BENCH_TARGET": target}
         load_before = os.getloadavg()
-        print(f"== redirect: code {code}, {args.duration} s x {args.connections} connections per server")
+        print(
+            f"== redirect: code {code}, {args.rounds} rounds of {args.duration} s x {args.connections} "
+            "connections per server"
+        )
         servers = {
             "portevoix": (uvicorn_command("portevoix.asgi:application", free_port()), env, True),
             "peer_starlette": (uvicorn_command("starlette_app:app", free_port(), SUPPORT), peer_env, False),
             "peer_bare_asgi": (uvicorn_command("bare_app:app", free_port(), SUPPORT), peer_env, False),
         }
-        results: dict[str, dict[str, Any]] = {}
-        for name, (command, server_env, records) in servers.items():
-            port = command[command.index("--port") + 1]
-            url = f"http://127.0.0.1:{port}/l/{code}"
-            database = data_dir / "portevoix.sqlite3" if records else None
-            results[name] = measure(name, command, server_env, url, args, database)
+        running = []
+        try:
+            for name, (command, server_env, _records) in servers.items():
+                port = command[command.index("--port") + 1]
+                running.append(Server(name, command, server_env, f"http://127.0.0.1:{port}/l/{code}"))
+            for server in running:
+                wait_listening(server.port, server.process)
+            options = {"connections": args.connections, "threads": args.threads}
+            for server in running:
+                server.warmup_requests = run_wrk(server.url, seconds=args.warmup, **options)["requests"]
+            # Rounds alternate between the servers, so that a change in the machine's other load during
+            # the run weighs on each of them alike; each server's median round is reported.
+            for number in range(1, args.rounds + 1):
+                for server in running:
+                    result = run_wrk(server.url, seconds=args.duration, **options)
+                    server.rounds.append(result)
+                    print(
+                        f"  round {number} {server.name}: {result['rps']} req/s, p50 {result['p50_ms']} ms, "
+                        f"p99 {result['p99_ms']} ms",
+                        flush=True,
+                    )
+            ours_server = running[0]
+            database = data_dir / "portevoix.sqlite3"
+            stored_before = wait_for_writer(database)
+        finally:
+            for server in running:
+                server.stop()
+        results = {server.name: server.summary() for server in running}
+        results["portevoix"]["clicks_sent"] = ours_server.warmup_requests + results["portevoix"]["requests"]
+        results["portevoix"]["clicks_stored_before_restart"] = stored_before
+        results["portevoix"]["clicks_stored"] = clicks(database)
         load_after = os.getloadavg()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -241,8 +290,12 @@ def main() -> None:
         "clicks_lost": lost,
         "ratio_to_starlette": round(ratio, 3),
         "ratio_to_bare_asgi": round(ours["rps"] / bare["rps"], 3) if bare["rps"] else 0.0,
-        "peer_starlette": {key: starlette[key] for key in ("rps", "p99_ms", "p50_ms", "requests")},
-        "peer_bare_asgi": {key: bare[key] for key in ("rps", "p99_ms", "p50_ms", "requests")},
+        # The same ratios taken round by round (the servers measured one after the other within a round,
+        # so under the closest conditions), and their median.
+        "ratio_to_starlette_by_round": paired(ours, starlette),
+        "ratio_to_bare_asgi_by_round": paired(ours, bare),
+        "peer_starlette": starlette,
+        "peer_bare_asgi": bare,
         "portevoix": ours,
         "targets": {"ratio_to_starlette": TARGET_RATIO, "p99_ms": TARGET_P99_MS, "clicks_lost": 0},
         "passed": {
@@ -252,6 +305,7 @@ def main() -> None:
         },
         "load": {
             "duration_s": args.duration,
+            "rounds": args.rounds,
             "warmup_s": args.warmup,
             "connections": args.connections,
             "wrk_threads": args.threads,
@@ -271,7 +325,10 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps({key: report[key] for key in ("rps", "p99_ms", "clicks_sent", "clicks_stored")}))
-    print(f"ratio to Starlette {report['ratio_to_starlette']}, to bare ASGI {report['ratio_to_bare_asgi']}")
+    print(
+        f"ratio to Starlette {report['ratio_to_starlette']} (median of rounds "
+        f"{report['ratio_to_starlette_by_round']['median']}), to bare ASGI {report['ratio_to_bare_asgi']}"
+    )
     print(f"targets met: {report['passed']}; written to {RESULTS.relative_to(ROOT)}")
 
 

@@ -12,8 +12,10 @@ from ninja.throttling import AuthRateThrottle
 from portevoix.channels.api import router as channels_router
 from portevoix.content.api import router as content_router
 from portevoix.core.api import PortevoixAPI
+from portevoix.integrations.api import router as integrations_router
 from portevoix.media.api import router as media_router
 from portevoix.links.api import router as links_router
+from portevoix.metrics.api import router as metrics_router
 from portevoix.approvals.api import router as approvals_router
 from portevoix.planning.api import router as planning_router
 from portevoix.publishing.api import router as publishing_router
@@ -46,3 +48,5 @@ api.add_router("/v1/", publishing_router)  # /v1/attention, /v1/targets/{id}/...
 api.add_router("/v1/", approvals_router)  # approval policy, submissions, decisions, comments
 api.add_router("/v1/", teamtasks_router)  # tasks on posts, notices
 api.add_router("/v1/", links_router)  # short links, clicks, UTM rules
+api.add_router("/v1/", integrations_router)  # GA4 and Yandex Metrica integrations, imported traffic
+api.add_router("/v1/", metrics_router)  # post metrics, followers, manual entry, CSV import

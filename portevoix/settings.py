@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "portevoix.approvals",
     "portevoix.teamtasks",
     "portevoix.links",
+    "portevoix.metrics",
+    "portevoix.integrations",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("portevoix.approvals.urls")),
     path("", include("portevoix.teamtasks.urls")),
     path("", include("portevoix.links.urls")),  # the /l/<code> redirect is links/fastpath.py
+    path("", include("portevoix.metrics.urls")),
+    path("", include("portevoix.integrations.urls")),  # GA4 and Yandex Metrica imports
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

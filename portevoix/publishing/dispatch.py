@@ -15,18 +15,20 @@ With ``concurrency=1`` everything runs inline in the calling thread (the tests, 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
 import itertools
 import logging
 import os
+import queue
 import secrets
 import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.db import close_old_connections, connections, transaction
@@ -60,6 +62,21 @@ def pool(size: int) -> ThreadPoolExecutor:
         return _pool
 
 
+_warmed: dict[int, int] = {}  # id(pool) -> threads started ahead
+
+
+def warm(size: int, threads: int) -> None:
+    """Start up to ``threads`` pool threads now, ahead of a burst: the pool starts its threads one per
+    submitted call, and starting them while the calls of a burst are being handed over delays those calls.
+    A thread starts for each short sleep submitted while the others are still sleeping."""
+    executor = pool(size)
+    wanted = min(threads, size)
+    missing = wanted - _warmed.get(id(executor), 0)
+    for _ in range(max(0, missing)):
+        executor.submit(time.sleep, 0.05)
+    _warmed[id(executor)] = max(wanted, _warmed.get(id(executor), 0))
+
+
 def _call_in_thread(job: Job) -> Result:
     if job.mode is not Mode.REFRESH:
         return Engine.call(job)
@@ -69,15 +86,6 @@ def _call_in_thread(job: Job) -> Result:
         return Engine.call(job)
     finally:
         connections.close_all()
-
-
-_TRACE = os.environ.get("PV_DISPATCH_TRACE")
-
-
-def _trace(*args: object) -> None:
-    if _TRACE:
-        with open(_TRACE, "a") as out:
-            out.write(f"{time.time():.3f} " + " ".join(f"{a:.4f}" if isinstance(a, float) else str(a) for a in args) + "\n")
 
 
 def worker_stopping() -> bool:
@@ -140,6 +148,7 @@ class Dispatcher:
         self.heap: list[tuple[float, int, Job]] = []
         self.armed: list[tuple[float, int, Job]] = []
         self.inflight: dict[Future[Result], Job] = {}
+        self.done: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()  # completed calls, in order
         self._seq = itertools.count()
         self.stats = Stats()
 
@@ -233,13 +242,13 @@ class Dispatcher:
             ready.append(heapq.heappop(self.heap)[2])
         if not ready:
             return
-        _t0 = time.perf_counter()
         started, held = self.engine.begin(ready)
-        _trace("arm", len(ready), time.perf_counter() - _t0)
         self.push(held, arm_at_due=True)
         self.stats.started += len(started)
         for job in started:
             heapq.heappush(self.armed, (job.due.timestamp(), next(self._seq), job))
+        if not self.inline:
+            warm(self.concurrency, min(self.concurrency, len(self.armed) + len(self.inflight)))
 
     def _fire_due(self) -> None:
         """Hand the armed jobs whose time has come to the pool (never before their time)."""
@@ -255,10 +264,10 @@ class Dispatcher:
                 self._finished([Engine.call(job)])
             return
         executor = pool(self.concurrency)
-        _t0 = time.perf_counter()
         for job in ready:
-            self.inflight[executor.submit(_call_in_thread, job)] = job
-        _trace("fire", len(ready), time.perf_counter() - _t0, now - ready[0].due.timestamp())
+            future = executor.submit(_call_in_thread, job)
+            self.inflight[future] = job
+            future.add_done_callback(self.done.put)
 
     def _wait(self, last_claim: float) -> None:
         """Sleep until the next thing to do: a call completes, an armed job's time, the next job to arm,
@@ -270,13 +279,19 @@ class Dispatcher:
         if self.armed and len(self.inflight) < self.concurrency:
             timeout = min(timeout, self.armed[0][0] - now)
         timeout = max(0.0, min(timeout, 0.5))
-        if self.inflight:
-            wait(list(self.inflight), timeout=timeout, return_when=FIRST_COMPLETED)
-        elif timeout > 0:
+        if self.inflight and self.done.empty() and timeout > 0:
+            with contextlib.suppress(queue.Empty):  # wake up at the first completion (put back for _collect)
+                self.done.put(self.done.get(timeout=timeout))
+        elif not self.inflight and timeout > 0:
             time.sleep(timeout)
 
     def _collect(self) -> None:
-        done = [future for future in self.inflight if future.done()]
+        done: list[Future[Result]] = []
+        while True:
+            try:
+                done.append(self.done.get_nowait())
+            except queue.Empty:
+                break
         if not done:
             return
         results = []
@@ -290,9 +305,7 @@ class Dispatcher:
 
     def _finished(self, results: list[Result]) -> None:
         self.stats.finished += len(results)
-        _t0 = time.perf_counter()
         self.push(self.engine.finish(results))
-        _trace("finish", len(results), time.perf_counter() - _t0)
 
     def _renew(self) -> None:
         held = [job.target_id for *_key, job in self.heap + self.armed]

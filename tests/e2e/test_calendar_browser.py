@@ -103,6 +103,14 @@ def test_create_from_an_empty_day_schedule_drag_to_another_day_and_undo(live_ser
     post.refresh_from_db()
     assert post.scheduled_at == datetime(first_day.year, first_day.month, first_day.day, 9, tzinfo=PARIS)
 
+    # In the day view, drag it to another hour: the row's hour, the post's minutes.
+    page.goto(f"{live_server.url}/w/{workspace.slug}/plan/?view=day&date={first_day.isoformat()}")
+    slot = page.locator(f'td[data-drop="slot"][data-date="{first_day.isoformat()}"][data-hour="13"]')
+    page.locator(f'[data-post="{post.pk}"]').drag_to(slot)
+    expect(slot.locator(f'[data-post="{post.pk}"]')).to_be_visible()
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(first_day.year, first_day.month, first_day.day, 13, tzinfo=PARIS)
+
 
 def test_screenshots_of_each_view(live_server, new_page):
     from playwright.sync_api import expect

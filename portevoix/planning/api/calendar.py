@@ -17,6 +17,7 @@ from portevoix.content import localtime
 from portevoix.content import selectors as content_selectors
 from portevoix.content.selectors import PostStatus
 from portevoix.core.api import MAX_ID, InputSchema, Instant, ObjectId, error_responses, no_nul
+from portevoix.core.errors import ValidationFailed
 from portevoix.planning.selectors import calendar as selectors
 from portevoix.planning.selectors.rubrics import rubric_mix
 from portevoix.planning.services import calendar as services
@@ -54,7 +55,11 @@ class RangeParams(Schema):
 
     def bounds(self) -> tuple[datetime, datetime]:
         start = self.start or timezone.now()
-        end = self.end or start + timedelta(days=DEFAULT_DAYS)
+        try:
+            end = self.end or start + timedelta(days=DEFAULT_DAYS)
+        except OverflowError:
+            message = _("This date is out of range.")
+            raise ValidationFailed(message, fields={"start": [message]}) from None
         selectors.check_range(start, end)
         return start, end
 

@@ -45,8 +45,11 @@ class View(StrEnum):
     YEAR = "year"
 
 
-# Statuses a post may be dragged from: nothing was sent, nothing is being sent.
-MOVABLE_STATUSES = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.CANCELLED})
+# Statuses a post may be dragged from: nothing was sent, nothing is being sent. A post awaiting approval
+# keeps waiting, at its new time (publishing.services._schedule plans it into "awaiting approval").
+MOVABLE_STATUSES = frozenset(
+    {PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.CANCELLED, PostStatus.AWAITING_APPROVAL}
+)
 
 
 # --- Periods --------------------------------------------------------------------------------------

@@ -104,6 +104,7 @@ def test_calendar_filters_by_ids(team, api_client_for, world):
         ({"start": "2030-01-01", "end": "2031-06-01"}, "end"),
         ({"start": "2030-01-02", "end": "2030-01-01"}, "end"),
         ({"start": "not a date"}, "start"),
+        ({"start": "9999-12-30T00:00:00Z"}, "start"),
         ({"status": "lost"}, "status"),
         ({"rubric": "x"}, "rubric"),
         ({"channel": "99999999999999999999"}, "channel"),

@@ -388,11 +388,11 @@ def test_move_needs_post_publish_and_the_workspace(team, other_team, client_for,
 
 
 def test_the_composer_is_prefilled_from_a_slot(team, client_for):
-    client = client_for(team.user(Role.COPYWRITER))
+    client = client_for(team.user(Role.MANAGER))
     new = reverse("content:new", args=[team.workspace.slug])
     html = client.get(new, {"at": "2030-03-05T14:00"}).content.decode()
     assert 'value="2030-03-05T14:00"' in html
-    for garbage in ("2030-02-30T10:00", "tomorrow", "2030-03-05T14:00:00Z", "9999-12-31T23:59"):
+    for garbage in ("2030-02-30T10:00", "tomorrow", "2030-03-05T14:00:00Z", "2030-03-05 14:00"):
         response = client.get(new, {"at": garbage})
         assert response.status_code == 200, garbage
         assert f'value="{garbage}"' not in response.content.decode()
@@ -405,3 +405,22 @@ def test_the_slot_time_is_converted_to_the_workspaces_zone(team, client_for):
     new = reverse("content:new", args=[team.workspace.slug])
     html = client_for(user).get(new, {"at": "2030-03-05T09:00"}).content.decode()
     assert 'value="2030-03-05T15:00"' in html  # 09:00 in New York is 15:00 in Paris that day
+
+
+def test_a_post_awaiting_approval_can_be_moved_and_keeps_waiting(team, owner, planned):
+    from portevoix.content.models import ApprovalState
+
+    post = planned["posts"][0]
+    Post.objects.filter(pk=post.pk).update(approval_state=ApprovalState.PENDING)
+    Target.objects.filter(post=post).update(state=TargetState.AWAITING_APPROVAL)
+    html = owner.get(url(team, date=planned["month"].isoformat())).content.decode()
+    chip = re.search(rf'data-post="{post.pk}"[^>]*>', html).group(0)
+    assert 'data-movable="1"' in chip
+    day = planned["month"] + timedelta(days=21)
+    response = owner.post(move_url(team, post), {"at": f"{day.isoformat()}T09:30"})
+    assert response.status_code == 200, response.content
+    post.refresh_from_db()
+    assert post.scheduled_at == datetime(day.year, day.month, day.day, 9, 30, tzinfo=PARIS)
+    assert set(Target.objects.filter(post=post).values_list("state", flat=True)) == {
+        TargetState.AWAITING_APPROVAL
+    }
