@@ -362,3 +362,71 @@ def _add_hourly(*, link_id: int, workspace_id: int, hour: dt.datetime, humans: i
         LinkHourly.objects.filter(link_id=link_id, hour=hour).update(
             humans=F("humans") + humans, bots=F("bots") + bots
         )
+
+
+# --- Demo data (``portevoix demo``) --------------------------------------------------------------------
+
+DEMO_TARGETS = (
+    "https://maison-lumiere.example/collection/printemps",
+    "https://maison-lumiere.example/blog/atelier",
+    "https://maison-lumiere.example/boutique/lampe-opaline",
+)
+# Where visitors come from, per network: the referrer hosts a real click would carry.
+DEMO_REFERRERS = {
+    "telegram": ("", "web.telegram.org"),
+    "vk": ("away.vk.com", "vk.com"),
+    "mastodon": ("mastodon.social", ""),
+    "bluesky": ("bsky.app", ""),
+}
+
+
+def demo_links_create(*, by: Membership, days: int = 30, seed: int = 20261126) -> int:
+    """Short links for the workspace's posts (or three plain ones) with a month of believable clicks:
+    a daily rhythm, people on phones mostly, about one click in eight from bots and link previewers.
+    Does nothing when the workspace already has links. Returns the number of clicks stored."""
+    import random
+
+    permissions.require(by, "link.manage")
+    if ShortLink.objects.filter(workspace=by.workspace).exists():
+        return 0
+    rng = random.Random(seed)  # noqa: S311 (demo data, not a secret)
+    links: list[ShortLink] = []
+    posts = list(Post.objects.filter(workspace=by.workspace).order_by("pk")[:6])
+    for index, post in enumerate(posts):
+        target = post.targets.select_related("channel").order_by("pk").first()  # type: ignore[attr-defined]
+        channel = target.channel if target is not None else None
+        links.append(
+            link_create(by=by, url=DEMO_TARGETS[index % len(DEMO_TARGETS)], post=post, channel=channel)
+        )
+    for url in DEMO_TARGETS[: max(0, 3 - len(links))]:
+        links.append(link_create(by=by, url=url, campaign="printemps"))
+    now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    rows: list[ClickRow] = []
+    for link in links:
+        network = link.channel.network if link.channel is not None else ""
+        referrers = DEMO_REFERRERS.get(network, ("", "t.co", "www.facebook.com"))
+        popularity = rng.uniform(2, 12)
+        for day in range(days):
+            for _click in range(int(popularity * rng.uniform(0.3, 1.4) * (1.0 if day < days // 2 else 1.6))):
+                hour = rng.choice((8, 9, 12, 13, 18, 19, 20, 21, 22, rng.randrange(24)))
+                at = (
+                    now
+                    - dt.timedelta(days=days - day - 1, hours=now.hour)
+                    + dt.timedelta(hours=hour, seconds=rng.randrange(3600))
+                )
+                if at > now:
+                    continue
+                bot = rng.random() < 0.12
+                device = 4 if bot else rng.choices((2, 1, 3, 0), weights=(62, 30, 7, 1))[0]
+                rows.append(
+                    ClickRow(
+                        link.pk,
+                        link.workspace_id,
+                        at,
+                        rng.choice(referrers),
+                        device,
+                        bot,
+                        rng.choice(("FR", "FR", "FR", "BE", "CH", "CA", "")),
+                    )
+                )
+    return clicks_store(rows=rows)

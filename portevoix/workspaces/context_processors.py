@@ -13,7 +13,9 @@ from portevoix.workspaces import permissions, selectors
 # (url name, label, permission). A section appears here only once it exists.
 SECTIONS = [
     ("workspaces:dashboard", _("Overview"), "workspace.view"),
+    ("planning:calendar", _("Content plan"), "post.view"),
     ("content:list", _("Posts"), "post.view"),
+    ("approvals:pending", _("Approvals"), "post.approve"),
     ("teamtasks:my_tasks", _("My tasks"), "task.view"),
     # Staff read their notices on "My tasks"; a client, who has no tasks, gets the notices page itself.
     ("teamtasks:notices", _("Notices"), "workspace.view"),
@@ -25,6 +27,35 @@ SECTIONS = [
     ("workspaces:tokens", _("API tokens"), "token.manage"),
     ("workspaces:settings", _("Settings"), "workspace.update"),
 ]
+
+
+# The content plan's pages, shown as tabs above each of them: (url name, label, permission, the URL names
+# that belong to the tab).
+PLAN_TABS = [
+    ("planning:calendar", _("Calendar"), "post.view", {"calendar"}),
+    ("planning:rubrics", _("Rubrics"), "post.view", {"rubrics", "rubric_edit"}),
+    ("planning:queues", _("Queues"), "post.view", {"queues", "queue"}),
+    (
+        "planning:series_list",
+        _("Recurring posts"),
+        "post.view",
+        {"series_list", "series_new", "series_detail", "series_edit"},
+    ),
+    ("planning:imports", _("Import and export"), "plan.import", {"imports", "import_detail"}),
+    ("planning:feeds", _("Calendar feeds"), "post.view", {"feeds"}),
+]
+
+
+def _plan_tabs(request: HttpRequest, membership: Any) -> list[dict[str, Any]]:
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.namespace != "planning":
+        return []
+    slug = membership.workspace.slug
+    return [
+        {"url": reverse(url_name, args=[slug]), "label": label, "current": match.url_name in names}
+        for url_name, label, permission, names in PLAN_TABS
+        if permissions.can(membership, permission)
+    ]
 
 
 def _attention_count(membership: Any) -> int:
@@ -52,7 +83,10 @@ def workspace_nav(request: HttpRequest) -> dict[str, Any]:
             continue
         if permissions.can(membership, permission):
             url = reverse(url_name, args=[slug])
-            item = {"url": url, "label": label, "current": request.path == url}
+            current = request.path == url or (
+                url_name == "planning:calendar" and request.path.startswith(url)  # every page of the plan
+            )
+            item = {"url": url, "label": label, "current": current}
             if url_name == "publishing:attention":
                 item["badge"] = _attention_count(membership)
             elif url_name == "teamtasks:my_tasks":
@@ -63,4 +97,5 @@ def workspace_nav(request: HttpRequest) -> dict[str, Any]:
         "nav_membership": membership,
         "nav_memberships": selectors.memberships_of(request.user),  # type: ignore[arg-type]
         "nav_sections": sections,
+        "plan_tabs": _plan_tabs(request, membership),
     }

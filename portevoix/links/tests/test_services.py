@@ -306,3 +306,21 @@ def test_clicks_by_day_follow_the_workspace_time_zone_across_dst(team):
         selectors.link_clicks_by_day(
             by=team.member(Role.OWNER), link=link, start=dt.date(2024, 1, 1), end=dt.date(2025, 4, 1)
         )
+
+
+def test_demo_links_come_with_a_month_of_clicks_once(team):
+    owner = team.member(Role.OWNER)
+    tg = channel(team.workspace)
+    content_services.post_create(by=owner, text="Spring collection", channel_ids=[tg.pk])
+    stored = services.demo_links_create(by=owner)
+    links = list(ShortLink.objects.filter(workspace=team.workspace))
+    assert len(links) == 3
+    assert any(link.channel == tg and "utm_source=telegram" in link.final_url for link in links)
+    assert stored == Click.objects.filter(workspace_id=team.workspace.pk).count() > 100
+    bots = Click.objects.filter(is_bot=True).count()
+    assert 0.05 < bots / stored < 0.25
+    assert Click.objects.filter(at__gt=dt.datetime.now(dt.UTC)).count() == 0
+    assert sum(h.humans + h.bots for h in LinkHourly.objects.all()) == stored
+    assert services.demo_links_create(by=owner) == 0  # idempotent
+    with pytest.raises(PermissionDenied):
+        services.demo_links_create(by=team.member(Role.ANALYST))

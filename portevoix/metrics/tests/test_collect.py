@@ -126,7 +126,9 @@ def test_errors_stay_with_their_channel(script, make_channel, make_published):
     assert flaky_state.blocked_until is None and flaky_state.last_error == "503."
     assert MetricPoll.objects.get(target__channel=flaky).next_due_at <= now  # still due: retried next run
     broken_state = ChannelCollection.objects.get(channel=broken)
-    assert broken_state.last_error == "RuntimeError" and broken_state.blocked_until == now + collect.FAILURE_HOLD
+    assert (
+        broken_state.last_error == "RuntimeError" and broken_state.blocked_until == now + collect.FAILURE_HOLD
+    )
     assert all(state.lease_owner == "" for state in ChannelCollection.objects.all())
 
     # Next run: the rate-limited, revoked and broken channels are held back; the flaky one is tried again.
