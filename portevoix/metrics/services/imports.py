@@ -223,7 +223,12 @@ def _check(by: Membership, data: bytes, report: ImportReport, now: datetime) -> 
                 continue
             report.total_rows += 1
             if report.total_rows > MAX_ROWS:
-                report.add(0, "", _("The file has more than %(max)s rows: split it.") % {"max": MAX_ROWS})
+                # The whole file is refused: this comes first, whatever rows were checked before.
+                report.problem_count += 1
+                report.problems.insert(
+                    0, Problem(0, "", _("The file has more than %(max)s rows: split it.") % {"max": MAX_ROWS})
+                )
+                del report.problems[MAX_PROBLEMS:]
                 return []
             row = _check_row(number, columns, cells, resolver, today, report, seen_posts, seen_followers)
             if row is not None:
