@@ -112,6 +112,7 @@ def measure(network: BenchNetwork, keys: dict[str, float]) -> dict[str, Any]:
     published = [key for key in keys if created.get(key, 0) >= 1]
     sent = sorted(created_at[key] for key in published)
     burst_at = Counter(keys.values()).most_common(1)[0][0] if keys else None
+    first_due = min(keys.values(), default=0.0)
     span = sent[-1] - sent[0] if len(sent) > 1 else 0.0
     return {
         "lateness_ms": summary([first_seen[key] - keys[key] for key in first_seen if key in keys]),
@@ -119,6 +120,16 @@ def measure(network: BenchNetwork, keys: dict[str, float]) -> dict[str, Any]:
         # The posts due at the same instant (the burst) on their own: how fast a burst drains.
         "burst_lateness_ms": summary(
             [first_seen[key] - keys[key] for key in first_seen if keys.get(key) == burst_at]
+        ),
+        # Where the posts later than the target (250 ms) were due, in seconds from the first post's time.
+        "late_by_second": dict(
+            sorted(
+                Counter(
+                    int(keys[key] - first_due)
+                    for key in first_seen
+                    if key in keys and first_seen[key] - keys[key] > 0.25
+                ).items()
+            )
         ),
         "retried": sum(1 for key in published if created_at[key] != first_seen.get(key)),
         "duplicates": sum(count - 1 for count in created.values() if count > 1),
@@ -306,6 +317,7 @@ def main() -> None:
     )
     parser.add_argument("--only", choices=("sqlite", "postgresql", "peer_huey"), action="append")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--keep-logs", type=Path, help="copy the processes' logs to this folder")
     args = parser.parse_args()
     runs = args.only or ["sqlite", "postgresql", "peer_huey"]
 
@@ -353,6 +365,10 @@ def main() -> None:
             )
     finally:
         network.stop()
+        if args.keep_logs:
+            args.keep_logs.mkdir(parents=True, exist_ok=True)
+            for log in work.glob("*.log"):
+                shutil.copy(log, args.keep_logs / log.name)
         shutil.rmtree(work, ignore_errors=True)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)

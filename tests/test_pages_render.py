@@ -93,6 +93,8 @@ SKIPPED = {
 AWAITING_TRANSLATION: frozenset[str] = frozenset({"publishing:notifications"})
 # Text that may stay in English in any language.
 PROPER_NAMES = frozenset({"Portevoix", "Aegis", "FreeOTP", "Google Authenticator", "1Password"})
+# Words of a language spelled like an English msgid: French "file" (de publication) is not English "file".
+SAME_SPELLING: dict[str, frozenset[str]] = {"fr": frozenset({"file", "File"})}
 MIN_MSGID_LENGTH = 4
 TEMPLATE_SYNTAX = ("{%", "%}", "{{", "}}", "{#", "#}")
 PLACEHOLDER_LEFT = re.compile(r"%\(\w+\)[sdif]")
@@ -921,7 +923,9 @@ def untranslated_patterns(language: str) -> tuple[tuple[str, re.Pattern[str]], .
     for entry in live_entries(load_po(language)):
         translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
         for english in filter(None, [entry.msgid, entry.msgid_plural]):
-            if english in PROPER_NAMES or all(text == english for text in translations):
+            if english in PROPER_NAMES or english in SAME_SPELLING.get(language, ()):
+                continue
+            if all(text == english for text in translations):
                 continue
             pattern = _msgid_pattern(english)
             if pattern is not None:

@@ -43,7 +43,7 @@ def _policy_out(membership: Membership) -> dict[str, Any]:
             {
                 "id": step.pk,
                 "position": step.position,
-                "name": step.name,
+                "name": step.display_name,
                 "role": step.role,
                 "user_id": step.user_id,
                 "by_client": step.by_client,
@@ -60,7 +60,7 @@ def _decision_out(decision: Decision) -> dict[str, Any]:
         "id": decision.pk,
         "round": decision.round,
         "position": decision.position,
-        "step_name": decision.step_name,
+        "step_name": decision.display_name,
         "role": decision.role,
         "user_id": decision.user_id,
         "by_client": decision.by_client,

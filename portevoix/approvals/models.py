@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portevoix.content.models import Post
@@ -21,6 +22,21 @@ class ApprovalMode(models.TextChoices):
     OPTIONAL = "optional", _("Optional: writers may ask for approval")
     REQUIRED = "required", _("Required: one approval before publishing")
     MULTI_STEP = "multi_step", _("Multi-step: every step in order")
+
+
+def default_step_name(*, by_client: bool, role: str) -> str:
+    """The name of a step left unnamed, in the reader's language (stored blank, so that it is not frozen in
+    the language of whoever set the policy up)."""
+    if by_client:
+        return gettext("Client")
+    if role:
+        from portevoix.workspaces.roles import Role
+
+        try:
+            return str(Role(role).label)
+        except ValueError:
+            return role
+    return gettext("Approval")
 
 
 class ApprovalPolicy(models.Model):
@@ -40,7 +56,7 @@ class ApprovalStep(models.Model):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="approval_steps")
     position = models.PositiveSmallIntegerField(default=0)
-    name = models.CharField(_("name"), max_length=80)
+    name = models.CharField(_("name"), max_length=80, blank=True)  # blank: see display_name
     role = models.CharField(max_length=20, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -52,7 +68,15 @@ class ApprovalStep(models.Model):
         ordering = ["position", "pk"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.name:
+            return self.name
+        if self.user_id is not None and self.user is not None:
+            return self.user.display_name
+        return default_step_name(by_client=self.by_client, role=self.role)
 
 
 class DecisionState(models.TextChoices):
@@ -68,7 +92,7 @@ class Decision(TimeStampedModel):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="approval_decisions")
     round = models.PositiveIntegerField(default=1)  # a new round starts each time the post is resubmitted
     position = models.PositiveSmallIntegerField(default=0)
-    step_name = models.CharField(max_length=80)
+    step_name = models.CharField(max_length=80, blank=True)  # blank: display_name gives the default
     role = models.CharField(max_length=20, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -90,7 +114,15 @@ class Decision(TimeStampedModel):
         ordering = ["post", "round", "position"]
 
     def __str__(self) -> str:
-        return f"{self.post_id} r{self.round} {self.step_name}: {self.state}"
+        return f"{self.post_id} r{self.round} {self.display_name}: {self.state}"
+
+    @property
+    def display_name(self) -> str:
+        if self.step_name:
+            return self.step_name
+        if self.user_id is not None and self.user is not None:
+            return self.user.display_name
+        return default_step_name(by_client=self.by_client, role=self.role)
 
 
 class ClientLink(TimeStampedModel):

@@ -193,4 +193,4 @@ def traffic_list(request: HttpRequest, params: Query[TrafficParams]) -> dict[str
         medium=params.medium,
         campaign=params.campaign,
     )
-    return {"start": start, "end": end, "rows": rows}
+    return {"start": start, "end": end, "rows": [{**row, "integration_id": row["integration"]} for row in rows]}

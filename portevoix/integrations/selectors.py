@@ -9,6 +9,7 @@ them up.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,11 @@ GROUPS = {
     "content": "content",
 }
 MAX_RANGE_DAYS = 731
+CENT = Decimal("0.01")
+
+
+def _cents(value: Any) -> Decimal:
+    return Decimal(value).quantize(CENT)
 
 
 def integration_list(*, by: Membership) -> QuerySet[AnalyticsIntegration]:
@@ -39,9 +45,12 @@ def integration_list(*, by: Membership) -> QuerySet[AnalyticsIntegration]:
 
 
 def integration_get(*, by: Membership, integration_id: int) -> AnalyticsIntegration:
-    integration = integration_list(by=by).filter(pk=integration_id).first()
+    """An integration of the caller's workspace: NotFound first (for every role, so that foreign ids are
+    not disclosed), then the role check."""
+    integration = AnalyticsIntegration.objects.filter(workspace=by.workspace, pk=integration_id).first()
     if integration is None:
         raise NotFound(_("No such integration."))
+    permissions.require(by, "analytics.view")
     return integration
 
 
@@ -118,7 +127,7 @@ def traffic_by_source(
             sessions=item["total_sessions"] or 0,
             engaged_sessions=item["total_engaged"],
             conversions=item["total_conversions"],
-            revenue=None if mixed else item["total_revenue"],
+            revenue=None if mixed or item["total_revenue"] is None else _cents(item["total_revenue"]),
             currency="" if mixed else (item["min_currency"] or ""),
             bounce_rate=(
                 round(item["bounce_weighted"] / item["bounce_sessions"], 2)

@@ -26,7 +26,7 @@ from portevoix.core.errors import ValidationFailed
 from portevoix.core.vault import VaultError
 from portevoix.integrations.common import ImportFailed, Report, TrafficRow, short
 from portevoix.integrations.ga4 import client as ga4
-from portevoix.integrations.ga4.auth import ServiceAccountKey
+from portevoix.integrations.ga4.auth import ServiceAccountKey, assertion
 from portevoix.integrations.metrica import client as metrica
 from portevoix.integrations.models import (
     AnalyticsIntegration,
@@ -96,7 +96,7 @@ def parse_service_account_key(raw: object) -> tuple[dict[str, Any], ServiceAccou
     except ValueError as error:
         raise _invalid("key_json", str(error)) from None
     try:
-        ga4.assertion(key, audience="https://oauth2.googleapis.com/token")  # the key can sign
+        assertion(key, audience="https://oauth2.googleapis.com/token")  # the key can sign
     except ImportFailed:
         raise _invalid("key_json", _("The key file's private key could not be read.")) from None
     kept = {
@@ -427,7 +427,7 @@ def import_window(integration: AnalyticsIntegration, *, today: dt.date) -> tuple
         days = BACKFILL_DAYS
     else:
         missed = (today - integration.last_success_at.date()).days
-        days = min(max(REIMPORT_DAYS, missed + REIMPORT_DAYS), MAX_CATCH_UP_DAYS)
+        days = min(max(REIMPORT_DAYS, missed + REIMPORT_DAYS - 1), MAX_CATCH_UP_DAYS)
     return today - dt.timedelta(days=days - 1), today
 
 

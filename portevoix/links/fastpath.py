@@ -51,6 +51,9 @@ Entry = tuple[float, int, int, bytes]
 # (unix time, link id, workspace id, user agent, referer, client address)
 Pending = tuple[float, int, int, str, str, str | None]
 
+# The click writer releases the GIL after this many rows, so that a batch does not hold up requests for
+# Python's whole switch interval (5 ms) at a time.
+YIELD_EVERY = 200
 _NOT_FOUND_BODY = b"Not found\n"
 _COMMON = [(b"cache-control", b"private, max-age=0"), (b"x-content-type-options", b"nosniff")]
 _REDIRECT_HEADERS = [
@@ -366,7 +369,9 @@ class FastPath:
         country = self._geo.country if self._geo.enabled else None
         from_timestamp, utc = dt.datetime.fromtimestamp, dt.UTC
         rows = []
-        for at, link_id, workspace_id, user_agent, referer, address in items:
+        for number, (at, link_id, workspace_id, user_agent, referer, address) in enumerate(items, 1):
+            if number % YIELD_EVERY == 0:
+                time.sleep(0)  # hand the GIL back to the event loop: requests wait < 1 ms, not 5
             device, is_bot = classify(user_agent)
             rows.append(
                 ClickRow(

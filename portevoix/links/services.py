@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -25,6 +26,7 @@ from portevoix.workspaces.models import Membership, Workspace
 logger = logging.getLogger(__name__)
 
 CODE_ATTEMPTS = 5
+INSERT_CHUNK = 250  # clicks per INSERT statement batch
 MAX_CAMPAIGN = 100
 # An address in a post's text: http(s) up to the first space or quote; trailing punctuation is not part of it.
 URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
@@ -341,7 +343,9 @@ def clicks_store(*, rows: Sequence[ClickRow]) -> int:
         counts[1 if row.is_bot else 0] += 1
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+            for start in range(0, len(params), INSERT_CHUNK):
+                cursor.executemany(sql, params[start : start + INSERT_CHUNK])
+                time.sleep(0)  # let the redirect's event loop run between chunks (same transaction)
         for (link_id, workspace_id, hour), (humans, bots) in hourly.items():
             _add_hourly(link_id=link_id, workspace_id=workspace_id, hour=hour, humans=humans, bots=bots)
     return len(rows)

@@ -64,22 +64,34 @@ def metrics_posts(request: HttpRequest, params: Query[PostMetricsParams]) -> dic
 @router.get(
     "/metrics/followers",
     response={200: FollowersOut, **error_responses(403)},
-    summary="A channel's followers per day and their growth",
-    description="The end-of-day count per day (null: no reading that day) and the growth over the period "
-    "(end - start, and growth / start x 100).",
+    summary="Followers per day and their growth, per channel",
+    description="For each channel (or only `channel`): the end-of-day count per day (null: no reading that "
+    "day) and the growth over the period (end - start, and growth / start x 100; docs/metrics.md).",
 )
 def metrics_followers(request: HttpRequest, params: Query[FollowersParams]) -> dict[str, Any]:
     by = member(request)
     permissions.require(by, "analytics.view")
-    channel = selectors.channel_get(workspace=by.workspace, channel_id=params.channel, field_name="channel")
     start, end = selectors.period(by.workspace, params.start, params.end)
+    if params.channel:
+        channels = [
+            selectors.channel_get(workspace=by.workspace, channel_id=params.channel, field_name="channel")
+        ]
+    else:
+        channels = [channel for channel, _state in selectors.collection_status(by.workspace)]
     return {
-        "channel_id": channel.pk,
         "timezone": by.workspace.timezone,
         "start": start,
         "end": end,
-        "days": selectors.follower_series(by.workspace, channel, start, end),
-        "growth": selectors.follower_growth(by.workspace, channel, start, end),
+        "channels": [
+            {
+                "channel_id": channel.pk,
+                "channel_name": channel.name,
+                "network": channel.network,
+                "days": selectors.follower_series(by.workspace, channel, start, end),
+                "growth": selectors.follower_growth(by.workspace, channel, start, end),
+            }
+            for channel in channels
+        ],
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +13,11 @@ from portevoix.metrics.services.record import MAX_COUNT
 MIN_DAY = dt.date(2000, 1, 1)
 MAX_DAY = dt.date(2100, 12, 31)
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _date(label: str, *, required: bool = True) -> forms.DateField:
+
+def _date(label: StrOrPromise, *, required: bool = True) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
@@ -23,7 +27,7 @@ def _date(label: str, *, required: bool = True) -> forms.DateField:
     )
 
 
-def _count(label: str, *, required: bool = False) -> forms.IntegerField:
+def _count(label: StrOrPromise, *, required: bool = False) -> forms.IntegerField:
     return forms.IntegerField(label=label, required=required, min_value=0, max_value=MAX_COUNT)
 
 

@@ -15,6 +15,8 @@ time). Every metric is nullable: ``None`` means the network does not report it (
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,9 @@ from portevoix.workspaces.models import Workspace
 
 METRIC_FIELDS = ("views", "reach", "likes", "comments", "shares", "saves", "quotes")
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class Source(models.TextChoices):
     API = "api", _("Network API")
@@ -32,7 +37,7 @@ class Source(models.TextChoices):
     CSV = "csv", _("CSV import")
 
 
-def _count(label: str) -> models.BigIntegerField:  # type: ignore[type-arg]
+def _count(label: StrOrPromise) -> models.BigIntegerField:  # type: ignore[type-arg]
     return models.BigIntegerField(label, null=True, blank=True)
 
 

@@ -67,7 +67,7 @@ class PostMetricsPage(Page):
 
 
 class FollowersParams(PeriodParams):
-    channel: ObjectId = Field(description="The channel's id.")
+    channel: ObjectId | None = Field(None, description="Only this channel (its id); default: every channel.")
 
 
 class FollowerDayOut(Schema):
@@ -84,13 +84,19 @@ class GrowthOut(Schema):
     rate: float | None = Field(description="Growth / start x 100 (%); null when unknown or start is 0.")
 
 
-class FollowersOut(Schema):
+class ChannelFollowersOut(Schema):
     channel_id: int
+    channel_name: str
+    network: str
+    days: list[FollowerDayOut]
+    growth: GrowthOut
+
+
+class FollowersOut(Schema):
     timezone: str
     start: dt.date
     end: dt.date
-    days: list[FollowerDayOut]
-    growth: GrowthOut
+    channels: list[ChannelFollowersOut]
 
 
 class ManualIn(InputSchema):

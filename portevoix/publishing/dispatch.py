@@ -220,7 +220,7 @@ class Dispatcher:
                 if not self.held and (claimed_nothing or not claiming):
                     break
                 if not claim_again:
-                    self._wait(last_claim)
+                    self._wait(last_claim, claiming)
                 self._collect()
         finally:
             if self.inflight:  # only after an exception in this thread: let the calls end, record them
@@ -269,11 +269,13 @@ class Dispatcher:
             self.inflight[future] = job
             future.add_done_callback(self.done.put)
 
-    def _wait(self, last_claim: float) -> None:
+    def _wait(self, last_claim: float, claiming: bool) -> None:
         """Sleep until the next thing to do: a call completes, an armed job's time, the next job to arm,
-        or the next claim."""
+        or the next claim (when this run still claims and has room)."""
         now = timezone.now().timestamp()
-        timeout = self.config.claim_interval - (time.monotonic() - last_claim)
+        timeout = 0.5
+        if claiming and self.held < self.capacity:
+            timeout = self.config.claim_interval - (time.monotonic() - last_claim)
         if self.heap:
             timeout = min(timeout, self.heap[0][0] - self.config.start_ahead / 2 - now)
         if self.armed and len(self.inflight) < self.concurrency:

@@ -293,9 +293,7 @@ class Engine:
     def _connector(self, channel: Channel) -> Connector:
         connector = self._connectors.get(channel.pk)
         if connector is None:
-            connector = self._connectors[channel.pk] = runtime.connector_for(
-                channel, connections=self.config.concurrency
-            )
+            connector = self._connectors[channel.pk] = runtime.connector_for(channel)
         return connector
 
     @staticmethod

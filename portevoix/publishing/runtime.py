@@ -1,8 +1,8 @@
 """Where the engine meets the channels app and the media store: the one module to swap in tests.
 
-- ``connector_for(channel, connections=n)``: the channel's connector with its decrypted credentials and a
-  guarded HTTP client (``portevoix.core.http``'s SSRF guard) whose pool keeps ``n`` connections alive (one
-  per call a worker has in flight) with TCP_NODELAY; a connector error (disconnected channel, unreadable
+- ``connector_for(channel)``: the channel's connector with its decrypted credentials and a guarded HTTP
+  client (``portevoix.core.http``'s SSRF guard) with a small connection pool per calling thread and
+  TCP_NODELAY; a connector error (disconnected channel, unreadable
   credentials, network not installed) comes out as the connectors' typed error.
 - ``refresh(channel)``: single-flight token renewal (channels/services.py ``channel_refresh``).
 - ``report_channel_error(channel, error)``: a revoked or expired authorisation marks the channel for
@@ -16,7 +16,8 @@ import logging
 import shutil
 import socket
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import httpx
@@ -39,24 +40,57 @@ def connector_class(network: str) -> type[Connector] | None:
     return channel_runtime.connector_class(network)
 
 
-def publishing_client(connections: int) -> httpx.Client:
-    """A guarded client for a worker's calls to one channel. Its pool holds ``connections`` connections
-    and keeps them all alive between calls (httpx keeps 20 by default, so a burst larger than that would
-    open new TCP connections, and wait for the pool past 100). TCP_NODELAY: httpx writes a request's
-    headers and body separately, and Nagle's algorithm would hold the body back until the first write is
-    acknowledged (up to the peer's delayed-ACK timer, tens of milliseconds)."""
-    size = max(1, connections)
-    transport = http.GuardedTransport(
-        retries=0,
-        limits=httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0),
-        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-    )
-    return http.client(transport=transport)
+class PerThreadTransport(httpx.BaseTransport):
+    """One guarded transport (and so one small connection pool) per calling thread.
+
+    httpcore's pool looks at every connection it holds on each request (expiry checks with a poll per idle
+    connection, under one lock), so one pool shared by a hundred threads spends more time in itself than
+    on the network. Each pool thread of a worker calls one request at a time: its own pool of a couple of
+    connections is all it needs, and the threads never wait for each other."""
+
+    def __init__(self, factory: Callable[[], httpx.BaseTransport]) -> None:
+        self._factory = factory
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._transports: list[httpx.BaseTransport] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        transport = getattr(self._local, "transport", None)
+        if transport is None:
+            transport = self._local.transport = self._factory()
+            with self._lock:
+                self._transports.append(transport)
+        return transport.handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            transports, self._transports = self._transports, []
+        for transport in transports:
+            transport.close()
 
 
-def connector_for(channel: Channel, *, connections: int = 16) -> Connector:
+def publishing_client() -> httpx.Client:
+    """A guarded client for a worker's calls to one channel, safe to share between its pool threads:
+    each thread keeps its own connections alive (``PerThreadTransport``). TCP_NODELAY: httpx writes a
+    request's headers and body separately, and Nagle's algorithm would hold the body back until the first
+    write is acknowledged (up to the peer's delayed-ACK timer, tens of milliseconds)."""
+
+    context = httpx.create_ssl_context()  # one per client: building one costs milliseconds
+
+    def guarded() -> httpx.BaseTransport:
+        return http.GuardedTransport(
+            verify=context,
+            retries=0,
+            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2, keepalive_expiry=30.0),
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        )
+
+    return http.client(transport=PerThreadTransport(guarded))
+
+
+def connector_for(channel: Channel) -> Connector:
     """Raises ``ReauthRequired`` or ``NotSupported`` (connectors/errors.py) when it cannot be built."""
-    client = publishing_client(connections)
+    client = publishing_client()
     try:
         return channel_runtime.connector_for(channel, client=client)
     except BaseException:

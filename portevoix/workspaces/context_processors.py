@@ -21,6 +21,7 @@ SECTIONS = [
     ("teamtasks:notices", _("Notices"), "workspace.view"),
     ("publishing:attention", _("Needs attention"), "publishing.attention"),
     ("channels:list", _("Channels"), "channel.view"),
+    ("metrics:page", _("Metrics"), "analytics.view"),
     ("media:list", _("Media library"), "media.view"),
     ("workspaces:members", _("Team"), "member.view"),
     ("workspaces:audit", _("Audit log"), "audit.view"),

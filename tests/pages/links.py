@@ -21,7 +21,7 @@ def li(name: str, world: World, *args: object) -> str:
 def _links_list(world: World) -> Iterator[Visit]:
     yield Visit("empty", world.signed_in().get(li("list", world)))
     owner = world.member(Role.OWNER)
-    post = content_services.post_create(by=owner, text="Spring launch")
+    post = content_services.post_create(by=owner, text="Atelier Lumière 2027")
     link = services.link_create(by=owner, url="https://shop.example/spring", post=post)
     services.link_create(by=owner, url="https://blog.example/")
     at = dt.datetime.now(dt.UTC)

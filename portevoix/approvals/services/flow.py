@@ -90,7 +90,7 @@ def post_submit(*, by: Membership, post: Post) -> list[Decision]:
             workspace=by.workspace,
             obj=post,
             round=number,
-            steps=[decision.step_name for decision in decisions],
+            steps=[decision.display_name for decision in decisions],
             held_targets=[target.pk for target in held],
         )
         _start_step(post, decisions[0])
@@ -158,7 +158,7 @@ def _issue_link(
         workspace=post.workspace,
         obj=post,
         round=decision.round,
-        step=decision.step_name,
+        step=decision.display_name,
         client_email=decision.client_email,
         expires_at=link.expires_at.isoformat(),
         reminder=reminder,
@@ -229,7 +229,7 @@ def decision_approve(*, by: Membership, post: Post, note: str = "") -> Decision:
             workspace=by.workspace,
             obj=post,
             round=decision.round,
-            step=decision.step_name,
+            step=decision.display_name,
             note=note,
         )
         _advance(post, decision)
@@ -260,7 +260,7 @@ def decision_request_changes(*, by: Membership, post: Post, note: str) -> Decisi
             workspace=by.workspace,
             obj=post,
             round=decision.round,
-            step=decision.step_name,
+            step=decision.display_name,
             note=note,
         )
         _changes_requested(post, decision, by_name=by.user.display_name)
@@ -363,7 +363,7 @@ def client_decide(*, token: str, approve: bool, name: str, note: str = "") -> De
             workspace=post.workspace,
             obj=post,
             round=decision.round,
-            step=decision.step_name,
+            step=decision.display_name,
             client_name=name,
             client_email=decision.client_email,
             note=note,
@@ -463,7 +463,7 @@ def reminders_send(*, now: datetime | None = None, limit: int = 500) -> int:
                 workspace=post.workspace,
                 obj=post,
                 round=decision.round,
-                step=decision.step_name,
+                step=decision.display_name,
             )
         sent += 1
     return sent

@@ -61,7 +61,7 @@ def _clean_step(workspace: Workspace, step: StepIn, index: int) -> ApprovalStep:
         except DjangoValidationError:
             raise _invalid(f"{field}.client_email", _("Enter a valid e-mail address.")) from None
         built.by_client, built.client_email = True, email
-        built.name = name or _("Client")
+        built.name = name  # blank: shown as the default name in the reader's language (display_name)
     elif step.user_id is not None:
         membership = (
             Membership.objects.select_related("user")
@@ -76,9 +76,9 @@ def _clean_step(workspace: Workspace, step: StepIn, index: int) -> ApprovalStep:
         if step.role not in Role.values:
             raise _invalid(f"{field}.role", _("Unknown role: %(role)s.") % {"role": step.role[:20]})
         built.role = step.role
-        built.name = name or str(Role(step.role).label)
+        built.name = name
     else:
-        built.name = name or _("Approval")
+        built.name = name
     return built
 
 
@@ -132,7 +132,7 @@ def policy_set(
     )
     count = len(new_steps) if new_steps is not None else len(selectors.policy_steps(workspace))
     if count == 0 and mode in (ApprovalMode.REQUIRED, ApprovalMode.OPTIONAL):
-        new_steps = [ApprovalStep(workspace=workspace, position=0, name=_("Approval"))]
+        new_steps = [ApprovalStep(workspace=workspace, position=0)]
         count = 1
     _check_mode(mode, count)
     previous_mode = policy.mode if policy.pk else ApprovalMode.NONE
@@ -159,10 +159,10 @@ def policy_set(
 
 def _step_summary(step: ApprovalStep) -> str:
     if step.by_client:
-        return f"{step.name}: client {step.client_email}"
+        return f"{step.display_name}: client {step.client_email}"
     if step.user_id:
-        return f"{step.name}: user {step.user_id}"
-    return f"{step.name}: role {step.role or 'owner/manager'}"
+        return f"{step.display_name}: user {step.user_id}"
+    return f"{step.display_name}: role {step.role or 'owner/manager'}"
 
 
 def _apply_mode_change(workspace: Workspace, previous: str, mode: str) -> None:
@@ -258,7 +258,7 @@ def step_move(*, by: Membership, step_id: int, offset: int) -> None:
             action="approval.step_move",
             workspace=workspace,
             obj=current[other],
-            order=[step.name for step in current],
+            order=[step.display_name for step in current],
         )
 
 

@@ -32,7 +32,7 @@ from portevoix.workspaces.roles import Role
 pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
-LATER = NOW + dt.timedelta(days=1)
+LATER = NOW + dt.timedelta(hours=1)  # a run again the same day: the last 3 days
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +90,7 @@ def test_a_reimport_replaces_the_days_and_never_doubles(team, service_account, r
     assert dict((row[1], row[5]) for row in second)["vk"] == 150
     assert TrafficDaily.objects.count() == 3
     body = json.loads(route.calls[0].request.content)
-    assert body["dateRanges"] == [{"startDate": "2026-11-25", "endDate": "2026-11-27"}]  # the last 3 days
+    assert body["dateRanges"] == [{"startDate": "2026-11-24", "endDate": "2026-11-26"}]  # the last 3 days
 
 
 def test_a_row_gone_from_a_reimported_day_is_removed(team, service_account, respx_mock):
@@ -109,7 +109,7 @@ def test_import_window_catches_up_after_missed_runs(team, service_account):
     today = dt.date(2026, 11, 26)
     assert services.import_window(integration, today=today) == (dt.date(2026, 10, 28), today)
     integration.last_success_at = NOW - dt.timedelta(days=5)
-    assert services.import_window(integration, today=today) == (dt.date(2026, 11, 19), today)
+    assert services.import_window(integration, today=today) == (dt.date(2026, 11, 20), today)
     integration.last_success_at = NOW - dt.timedelta(days=400)
     assert services.import_window(integration, today=today)[0] == today - dt.timedelta(days=89)
 

@@ -93,9 +93,7 @@ def django_app():
 def fast(django_app):
     path = make_fast(django_app, flush_interval=3600, negative_ttl=60)
     yield path
-    path._stopping.set()
-    path._wake.set()
-    path._executor.shutdown(wait=True)
+    path.stop()  # joins the writer thread (it closes its connection) before the database is emptied
 
 
 @pytest.fixture

@@ -122,6 +122,7 @@ def polls_sync(*, now: datetime) -> int:
             next_due_at=schedule.first_due(published_at, now),
         )
         for pk, channel_id, published_at in untracked[:5000]
+        if published_at is not None
     ]
     MetricPoll.objects.bulk_create(rows, ignore_conflicts=True)  # a concurrent run may add the same rows
     return len(rows)
@@ -247,13 +248,15 @@ def _collect_channel(
             changes = _with_connector(channel, connector, token, now, stats, stop_at)
             return {**changes, "last_error": "", "last_error_at": None}
         except AuthExpired as error:
-            if not refreshed and channel_selectors.can_refresh(channel.network):
+            if refreshed:  # renewed just now and still refused: a person must reconnect it
+                return _on_error(channel, ReauthRequired(error.message, detail=error.detail), now, stats)
+            if channel_selectors.can_refresh(channel.network):
                 refreshed = True
                 if channel_services.channel_refresh(channel=channel, force=True):
                     channel.refresh_from_db()
                     continue
-            if refreshed:  # renewed (or tried to) and still refused: a person must reconnect it
-                error = ReauthRequired(error.message, detail=error.detail)
+                # Not renewed: another worker holds the renewal, or it failed (channel_refresh itself marks
+                # a channel whose refresh token was refused); held back an hour.
             return _on_error(channel, error, now, stats)
         except ConnectorError as error:
             return _on_error(channel, error, now, stats)

@@ -50,12 +50,17 @@ def test_collects_metrics_and_followers_keeping_none(script, make_channel, make_
 
     stats = collect.collect_due(now=now)
 
-    assert stats.channels == 1 and stats.posts == 2 and stats.snapshots == 2 and stats.followers == 1
+    assert stats.channels == 1
+    assert stats.posts == 2
+    assert stats.snapshots == 2
+    assert stats.followers == 1
     assert stats.errors == 0
     latest = PostMetricLatest.objects.get(target=fresh)
     assert (latest.views, latest.likes, latest.comments, latest.shares, latest.quotes) == (None, 10, 2, 1, 0)
-    assert latest.reach is None and latest.saves is None  # not given: None, never 0
-    assert latest.source == Source.API and latest.post_id == fresh.post_id
+    assert latest.reach is None
+    assert latest.saves is None
+    assert latest.source == Source.API
+    assert latest.post_id == fresh.post_id
     snap = PostMetricSnapshot.objects.get(target=older)
     assert (snap.views, snap.likes, snap.shares, snap.workspace_id) == (500, 7, None, channel.workspace_id)
     assert set(MetricPoll.objects.values_list("target__remote_id", flat=True)) == {"p1", "p2"}
@@ -68,13 +73,16 @@ def test_collects_metrics_and_followers_keeping_none(script, make_channel, make_
     assert daily.followers == 1234
     assert daily.day == timezone.localtime(daily.collected_at, channel.workspace.tzinfo).date()
     state = ChannelCollection.objects.get(channel=channel)
-    assert state.lease_owner == "" and state.lease_until is None and state.last_error == ""
+    assert state.lease_owner == ""
+    assert state.lease_until is None
+    assert state.last_error == ""
     assert state.followers_due_at == now + timedelta(hours=6)
 
     # Nothing is due right after: a second run calls nothing.
     script.calls.clear()
     again = collect.collect_due(now=timezone.now())
-    assert script.calls == [] and again.channels == 0
+    assert script.calls == []
+    assert again.channels == 0
     # An hour later, only the fresh post is due again.
     later = collect.collect_due(now=poll_fresh.next_due_at + timedelta(seconds=1))
     assert later.posts == 1
@@ -91,7 +99,8 @@ def test_followers_only_network_and_deleted_posts(script, make_channel, make_pub
     assert FollowerDaily.objects.get(channel=counting).followers == 77
     assert not MetricPoll.objects.filter(channel_id=counting.pk).exists()
     poll = MetricPoll.objects.get(target=gone)
-    assert poll.polls == 1 and poll.next_due_at > timezone.now()  # moved on, no reading stored
+    assert poll.polls == 1
+    assert poll.next_due_at > timezone.now()
     assert not PostMetricSnapshot.objects.filter(target=gone).exists()
 
 
@@ -114,21 +123,23 @@ def test_errors_stay_with_their_channel(script, make_channel, make_published):
 
     stats = collect.collect_due(now=now)
 
-    assert stats.channels == 5 and stats.errors == 4
+    assert stats.channels == 5
+    assert stats.errors == 4
     assert PostMetricLatest.objects.get(target__channel=healthy).likes == 3
     limited_state = ChannelCollection.objects.get(channel=limited)
     assert limited_state.blocked_until == now + timedelta(seconds=120)
     assert "Slow down" in limited_state.last_error
     revoked.refresh_from_db()
-    assert revoked.status == ChannelStatus.NEEDS_REAUTH and "revoked" in revoked.last_error
+    assert revoked.status == ChannelStatus.NEEDS_REAUTH
+    assert "revoked" in revoked.last_error
     assert ChannelCollection.objects.get(channel=revoked).blocked_until == now + collect.AUTH_HOLD
     flaky_state = ChannelCollection.objects.get(channel=flaky)
-    assert flaky_state.blocked_until is None and flaky_state.last_error == "503."
+    assert flaky_state.blocked_until is None
+    assert flaky_state.last_error == "503."
     assert MetricPoll.objects.get(target__channel=flaky).next_due_at <= now  # still due: retried next run
     broken_state = ChannelCollection.objects.get(channel=broken)
-    assert (
-        broken_state.last_error == "RuntimeError" and broken_state.blocked_until == now + collect.FAILURE_HOLD
-    )
+    assert broken_state.last_error == "RuntimeError"
+    assert broken_state.blocked_until == now + collect.FAILURE_HOLD
     assert all(state.lease_owner == "" for state in ChannelCollection.objects.all())
 
     # Next run: the rate-limited, revoked and broken channels are held back; the flaky one is tried again.
@@ -150,7 +161,8 @@ def test_a_claimed_channel_is_taken_by_one_worker_only(script, make_channel, mak
     assert collect.claim(channel.pk, now) is None  # held
     # A second run while the lease holds skips the channel.
     stats = collect.collect_due(now=now)
-    assert stats.channels == 0 and script.calls == []
+    assert stats.channels == 0
+    assert script.calls == []
     # The lease lapses (its worker died): another worker takes it over.
     assert collect.claim(channel.pk, now + collect.LEASE + timedelta(seconds=1)) not in (None, first)
 
@@ -182,11 +194,30 @@ def test_batches_and_time_bound(script, make_channel, make_published, monkeypatc
     make_published(other)
     script.calls.clear()
     stats = collect.collect_due(deadline=0)
-    assert stats.stopped_early and stats.channels == 0 and script.calls == []
+    assert stats.stopped_early
+    assert stats.channels == 0
+    assert script.calls == []
 
 
 def test_disconnected_and_reauth_channels_are_left_alone(script, make_channel, make_published):
     make_published(make_channel(status=ChannelStatus.DISCONNECTED))
     make_published(make_channel(status=ChannelStatus.NEEDS_REAUTH))
     stats = collect.collect_due()
-    assert stats.channels == 0 and script.calls == []
+    assert stats.channels == 0
+    assert script.calls == []
+
+
+def test_expired_access_that_cannot_be_renewed_marks_the_channel(script, make_channel, make_published):
+    from portevoix.connectors.errors import AuthExpired
+
+    expired = make_channel(external_id="expired")
+    make_published(expired)
+    script.errors["expired"] = AuthExpired("The token expired.")
+    now = timezone.now()
+    stats = collect.collect_due(now=now)
+    assert stats.errors == 1
+    expired.refresh_from_db()
+    assert expired.status == ChannelStatus.NEEDS_REAUTH  # metricnet has no token refresh
+    state = ChannelCollection.objects.get(channel=expired)
+    assert state.last_error == "The token expired."
+    assert state.blocked_until == now + collect.FAILURE_HOLD

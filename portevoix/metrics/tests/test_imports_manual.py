@@ -78,9 +78,11 @@ def test_dry_run_checks_everything_and_writes_nothing(team, make_channel, make_p
         f"{day},vk page,,,,,,,,2500",
     )
     report = services.metrics_import(by=owner, data=data, dry_run=True)
-    assert report.ok and not report.written
+    assert report.ok
+    assert not report.written
     assert (report.total_rows, report.post_rows, report.follower_rows) == (3, 2, 1)
-    assert not PostMetricSnapshot.objects.exists() and not FollowerSnapshot.objects.exists()
+    assert not PostMetricSnapshot.objects.exists()
+    assert not FollowerSnapshot.objects.exists()
 
 
 def test_duplicate_rows_and_row_problems_are_listed(team, other_team, make_channel, make_published):
@@ -109,7 +111,8 @@ def test_duplicate_rows_and_row_problems_are_listed(team, other_team, make_chann
         f"{day},Mastodon,javascript:alert(1),1,,",  # row 13: not an id nor an address
     )
     report = services.metrics_import(by=owner, data=data, dry_run=False)
-    assert not report.written and not report.ok
+    assert not report.written
+    assert not report.ok
     problems = {(p.row, p.column) for p in report.problems}
     assert problems == {
         (3, "post"),
@@ -158,7 +161,8 @@ def test_encodings_and_limits(team, make_channel, make_published):
     assert services.metrics_import(by=owner, data=utf16, dry_run=True).ok
     latin1 = csv_bytes("date,channel,followers", f"{day},Télégramme,10", encoding="latin-1")
     report = services.metrics_import(by=owner, data=latin1, dry_run=True)
-    assert report.problems[0].row == 0 and "UTF-8" in report.problems[0].message
+    assert report.problems[0].row == 0
+    assert "UTF-8" in report.problems[0].message
     assert "file is empty" in services.metrics_import(by=owner, data=b"", dry_run=True).problems[0].message
     bad_header = services.metrics_import(by=owner, data=csv_bytes("when,channel"), dry_run=True)
     assert {(p.column) for p in bad_header.problems} == {"when", "date"}
@@ -191,4 +195,5 @@ def test_stash_and_confirm(team, other_team, make_channel):
     with pytest.raises(ValidationFailed, match="expired"):
         services.import_confirm(by=owner, token=token + "x")
     report = services.import_confirm(by=owner, token=token)
-    assert report.written and FollowerDaily.objects.get(channel=channel).followers == 321
+    assert report.written
+    assert FollowerDaily.objects.get(channel=channel).followers == 321

@@ -29,7 +29,8 @@ def test_latest_keeps_older_values_the_newer_reading_leaves_empty(make_channel, 
     snapshots_write(readings=[Reading(target, Values(likes=8, comments=1), t2)], source=Source.API)
     latest = PostMetricLatest.objects.get(target=target)
     assert (latest.reach, latest.likes, latest.comments, latest.views) == (900, 8, 1, None)
-    assert latest.collected_at == t2 and latest.source == Source.API
+    assert latest.collected_at == t2
+    assert latest.source == Source.API
     # An older reading (history) only fills what is still empty.
     snapshots_write(readings=[Reading(target, Values(views=4000, likes=2), t0)], source=Source.CSV)
     latest.refresh_from_db()
@@ -82,9 +83,10 @@ def test_post_metrics_lists_published_posts_with_latest_values_and_rates(
     assert row.amplification == pytest.approx(0.5)  # (4 shares + 1 quote) / 1000
     assert row.virality == pytest.approx(0.25)
     empty = rows[1]
-    assert (
-        empty.collected_at is None and empty.engagements is None and empty.er is None and empty.views is None
-    )
+    assert empty.collected_at is None
+    assert empty.engagements is None
+    assert empty.er is None
+    assert empty.views is None
 
     assert [r.target_id for r in selectors.post_metrics(workspace, PARIS_DAY, PARIS_DAY, channel=vk)] == [
         measured.pk
@@ -128,18 +130,22 @@ def test_follower_series_and_growth(team, make_channel):
     ]
     growth = selectors.follower_growth(team.workspace, channel, start, end)
     assert (growth.start_followers, growth.end_followers, growth.growth) == (1000, 1050, 50)
-    assert growth.start_date == dt.date(2026, 2, 27) and growth.end_date == dt.date(2026, 3, 4)
+    assert growth.start_date == dt.date(2026, 2, 27)
+    assert growth.end_date == dt.date(2026, 3, 4)
     assert growth.rate == pytest.approx(5.0)
 
     empty = make_channel()
     nothing = selectors.follower_growth(team.workspace, empty, start, end)
-    assert nothing.growth is None and nothing.rate is None and nothing.start_followers is None
+    assert nothing.growth is None
+    assert nothing.rate is None
+    assert nothing.start_followers is None
 
     zero = make_channel()
     followers_write(channel=zero, followers=0, collected_at=at(dt.date(2026, 2, 28), 12))
     followers_write(channel=zero, followers=12, collected_at=at(dt.date(2026, 3, 3), 12))
     from_zero = selectors.follower_growth(team.workspace, zero, start, end)
-    assert from_zero.growth == 12 and from_zero.rate is None  # division by zero: not available
+    assert from_zero.growth == 12
+    assert from_zero.rate is None
 
 
 def test_follower_reads_refuse_another_workspace_s_channel(team, other_team, make_channel):

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portevoix.channels.models import Channel, ChannelStatus
@@ -352,10 +352,24 @@ def _problems(checked: Checked) -> list[dict[str, object]]:
 def import_check(*, job_id: int) -> ImportJob | None:
     """The dry run of a job waiting for it (a task). Writes the job only."""
     job = (
-        ImportJob.objects.filter(pk=job_id, status=ImportStatus.CHECKING).select_related("workspace").first()
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.CHECKING)
+        .select_related("workspace", "created_by")
+        .first()
     )
     if job is None:
         return None
+    # The problems are stored as text: in the language of the person who uploaded the file (the reader).
+    with translation.override(_job_language(job)):
+        return _check(job)
+
+
+def _job_language(job: ImportJob) -> str:
+    user = job.created_by
+    return (getattr(user, "language", "") if user is not None else "") or job.workspace.language
+
+
+def _check(job: ImportJob) -> ImportJob:
+    job_id = job.pk
     try:
         checked = check_file(workspace=job.workspace, data=_read(job), progress=_progress(job.pk))
     except PortevoixError as error:
@@ -426,10 +440,18 @@ def import_run(*, job_id: int, membership_id: int) -> ImportJob | None:
     """The import of a confirmed job (a task): check every row again, then write all posts in one
     transaction. On any problem nothing is written and the job fails with the reason."""
     job = (
-        ImportJob.objects.filter(pk=job_id, status=ImportStatus.IMPORTING).select_related("workspace").first()
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.IMPORTING)
+        .select_related("workspace", "created_by")
+        .first()
     )
     if job is None:
         return None
+    with translation.override(_job_language(job)):
+        return _run(job, membership_id)
+
+
+def _run(job: ImportJob, membership_id: int) -> ImportJob:
+    job_id = job.pk
     membership = (
         Membership.objects.filter(pk=membership_id, workspace_id=job.workspace_id)
         .select_related("user", "workspace")

@@ -54,8 +54,9 @@ def make_posts(
             Post(
                 workspace=workspace,
                 author=author,
-                title="" if n % 3 else f"Post number {n}",
-                text=f"Planned text {n} for the calendar, with a few words more than a title would have.",
+                title="" if n % 3 else f"Atelier {n}",
+                # Not words of the interface: the page-render test looks for untranslated ones.
+                text=f"Atelier {n}: open studio, new prints and a Saturday workshop, with a few words more.",
                 scheduled_at=first + n * step,
                 timezone=timezone,
                 rubric=rubrics[n % len(rubrics)],

@@ -48,7 +48,7 @@ class RubricForm(forms.Form):
         required=False,
         min_value=0,
         max_value=100,
-        help_text=gettext_lazy("The targets of the active rubrics add up to 100% at most."),
+        help_text=gettext_lazy("The targets of the active rubrics add up to at most 100%."),
     )
 
 
