@@ -20,7 +20,7 @@ class LinkForm(forms.Form):
         label=_("Campaign"),
         max_length=100,
         required=False,
-        help_text=_("Fills {campaign}; default: the post's rubric."),
+        help_text=_("Used by the UTM rules as the campaign name; default: the post's rubric."),
     )
 
     def __init__(
