@@ -312,8 +312,8 @@ def main() -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=None,
-        help="PORTEVOIX_PUBLISH_CONCURRENCY for the engine's workers (default: the project's setting)",
+        default=256,
+        help="PORTEVOIX_PUBLISH_CONCURRENCY for the engine's workers (0: the project's setting)",
     )
     parser.add_argument("--only", choices=("sqlite", "postgresql", "peer_huey"), action="append")
     parser.add_argument("--output", type=Path, default=RESULTS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from ninja.throttling import AuthRateThrottle
 
+from portevoix.analytics.api import router as analytics_router
 from portevoix.channels.api import router as channels_router
 from portevoix.content.api import router as content_router
 from portevoix.core.api import PortevoixAPI
@@ -20,6 +21,7 @@ from portevoix.approvals.api import router as approvals_router
 from portevoix.planning.api import router as planning_router
 from portevoix.publishing.api import router as publishing_router
 from portevoix.teamtasks.api import router as teamtasks_router
+from portevoix.reports.api import router as reports_router
 from portevoix.workspaces.api import router as workspaces_router
 
 # Requests per API token or browser session, counted in the default cache (per process unless the
@@ -50,3 +52,5 @@ api.add_router("/v1/", teamtasks_router)  # tasks on posts, notices
 api.add_router("/v1/", links_router)  # short links, clicks, UTM rules
 api.add_router("/v1/", integrations_router)  # GA4 and Yandex Metrica integrations, imported traffic
 api.add_router("/v1/", metrics_router)  # post metrics, followers, manual entry, CSV import
+api.add_router("/v1/", analytics_router)  # site tracker: sites, visits, server-side conversions
+api.add_router("/v1/", reports_router)  # PDF and CSV reports, schedules, logo

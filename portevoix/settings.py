@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "portevoix.links",
     "portevoix.metrics",
     "portevoix.integrations",
+    "portevoix.reports",
+    "portevoix.dashboards",
+    "portevoix.analytics",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("portevoix.links.urls")),  # the /l/<code> redirect is links/fastpath.py
     path("", include("portevoix.metrics.urls")),
     path("", include("portevoix.integrations.urls")),  # GA4 and Yandex Metrica imports
+    path("", include("portevoix.analytics.urls")),  # site tracker (/t/... is analytics/fastpath.py)
+    path("", include("portevoix.reports.urls")),  # PDF and CSV reports, schedules, logo
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

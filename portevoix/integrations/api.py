@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Status
 
 from portevoix.core.api import MAX_ID, error_responses
@@ -72,8 +73,6 @@ def integration_list(request: HttpRequest, params: Query[IntegrationListParams])
 
 
 def _missing(field: str) -> ValidationFailed:
-    from django.utils.translation import gettext as _
-
     return ValidationFailed(_("This field is required."), fields={field: [_("This field is required.")]})
 
 
@@ -193,4 +192,8 @@ def traffic_list(request: HttpRequest, params: Query[TrafficParams]) -> dict[str
         medium=params.medium,
         campaign=params.campaign,
     )
-    return {"start": start, "end": end, "rows": [{**row, "integration_id": row["integration"]} for row in rows]}
+    return {
+        "start": start,
+        "end": end,
+        "rows": [{**row, "integration_id": row["integration"]} for row in rows],
+    }

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 MAX_LABEL = 255  # source, medium, campaign and content are cut to this length
 MAX_MESSAGE = 300  # of a service's own error message, as kept in last_error
 NOT_SET = "(not set)"
+MAX_COUNT = 2**31 - 1  # sessions in one row: what an integer column holds everywhere
 
 
 class ImportFailed(Exception):
@@ -99,6 +100,8 @@ def whole(value: Any, *, what: str) -> int:
     result = number(value, what=what)
     if result is None:
         return 0
+    if result > MAX_COUNT:
+        raise garbage(_("%(what)s is out of range") % {"what": what})
     return round(result)
 
 

@@ -9,8 +9,8 @@ them up.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, FloatField, Max, Min, Q, QuerySet, Sum

@@ -33,22 +33,20 @@ def check_template(template: str, *, field: str) -> str:
         raise ValidationFailed(
             _("Text cannot contain NUL characters."), fields={field: [_("No NUL characters.")]}
         )
-    allowed = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+    # The placeholders themselves are machine text, listed with the form and in GET /api/v1/utm-rules: the
+    # messages do not spell them out (they would read as English in every language).
     try:
         parsed = list(_FORMATTER.parse(template))
     except ValueError:
-        message = _("Unbalanced braces: write {{ and }} for literal braces. Placeholders: %(allowed)s.") % {
-            "allowed": allowed
-        }
+        message = _("Unbalanced braces: write two braces for a literal one.")
         raise ValidationFailed(message, fields={field: [message]}) from None
     for _literal, name, spec, conversion in parsed:
         if name is None:
             continue
         if name not in PLACEHOLDERS or spec or conversion:
-            message = _("Unknown placeholder {%(name)s}. Use %(allowed)s.") % {
-                "name": name,
-                "allowed": allowed,
-            }
+            message = _(
+                "Unknown placeholder: %(name)s. Use one of the placeholders listed with the rules."
+            ) % {"name": name}
             raise ValidationFailed(message, fields={field: [message]})
     return template
 

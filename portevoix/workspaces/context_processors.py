@@ -22,6 +22,7 @@ SECTIONS = [
     ("publishing:attention", _("Needs attention"), "publishing.attention"),
     ("channels:list", _("Channels"), "channel.view"),
     ("metrics:page", _("Metrics"), "analytics.view"),
+    ("links:list", _("Tracked links"), "post.view"),
     ("media:list", _("Media library"), "media.view"),
     ("workspaces:members", _("Team"), "member.view"),
     ("workspaces:audit", _("Audit log"), "audit.view"),

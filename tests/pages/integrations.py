@@ -63,7 +63,9 @@ def _integrations_list(world: World) -> Iterator[Visit]:
     integration.save()
     yield Visit("with integrations and traffic", world.signed_in().get(it("list", world)))
     yield Visit("designer: read only", world.signed_in(Role.DESIGNER).get(it("list", world)))
-    yield Visit("reversed period", world.signed_in().get(it("list", world) + "?start=2026-02-01&end=2026-01-01"))
+    yield Visit(
+        "reversed period", world.signed_in().get(it("list", world) + "?start=2026-02-01&end=2026-01-01")
+    )
 
 
 @page("integrations:connect_ga4")
@@ -91,7 +93,11 @@ def _connect_metrica(world: World) -> Iterator[Visit]:
         "metrica-currency": "RUB",
     }
     yield Visit("connected", client.post(it("connect_metrica", world), data, follow=True))
-    yield Visit("too many goals", client.post(it("connect_metrica", world), {**data, "metrica-goal_ids": "1,2,3,4,5,6,7,8,9"}), 422)
+    yield Visit(
+        "too many goals",
+        client.post(it("connect_metrica", world), {**data, "metrica-goal_ids": "1,2,3,4,5,6,7,8,9"}),
+        422,
+    )
 
 
 @page("integrations:test")
@@ -109,7 +115,9 @@ def _integrations_test(world: World) -> Iterator[Visit]:
 @page("integrations:import")
 def _integrations_import(world: World) -> Iterator[Visit]:
     integration = _metrica(world)
-    yield Visit("queued", world.signed_in(Role.MANAGER).post(it("import", world, integration.pk), follow=True))
+    yield Visit(
+        "queued", world.signed_in(Role.MANAGER).post(it("import", world, integration.pk), follow=True)
+    )
 
 
 @page("integrations:disconnect")

@@ -63,13 +63,21 @@ def test_connect_ga4_and_read_it_back_without_the_key(team, service_account, api
 
 def test_connect_metrica_without_a_token_is_refused(team, api_client_for):
     client = api_client_for(team.member(Role.OWNER))
-    response = post(client, "/api/v1/integrations", {"kind": "metrica", "name": "M", "counter_id": "44147844"})
+    response = post(
+        client, "/api/v1/integrations", {"kind": "metrica", "name": "M", "counter_id": "44147844"}
+    )
     assert response.status_code == 422
     assert "token" in response.json()["error"]["fields"]
     response = post(
         client,
         "/api/v1/integrations",
-        {"kind": "metrica", "name": "M", "counter_id": "44147844", "token": METRICA_TOKEN, "goal_ids": [1, 2]},
+        {
+            "kind": "metrica",
+            "name": "M",
+            "counter_id": "44147844",
+            "token": METRICA_TOKEN,
+            "goal_ids": [1, 2],
+        },
     )
     assert response.status_code == 201
     assert response.json()["config"]["goal_ids"] == [1, 2]
@@ -83,7 +91,10 @@ def test_connect_metrica_without_a_token_is_refused(team, api_client_for):
         ({"kind": "ga4", "name": "G", "property_id": "123", "key_json": "{}"}, "key_json"),
         ({"kind": "ga4", "name": "G", "property_id": "12a", "key_json": "{}"}, "property_id"),
         ({"kind": "ga4", "name": "G", "property_id": "123"}, "key_json"),
-        ({"kind": "metrica", "name": "M", "counter_id": "1", "token": "t", "goal_ids": list(range(1, 10))}, "goal_ids"),
+        (
+            {"kind": "metrica", "name": "M", "counter_id": "1", "token": "t", "goal_ids": list(range(1, 10))},
+            "goal_ids",
+        ),
         ({"kind": "yandex", "name": "M"}, "kind"),
         ({"kind": "metrica", "name": "M", "counter_id": "1", "token": "t", "surprise": 1}, "surprise"),
     ],
@@ -134,7 +145,9 @@ def test_import_now_queues_a_run(team, service_account, api_client_for, django_c
     integration = connect_ga4(team.member(Role.OWNER), service_account)
     before = DBTaskResult.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
-        response = api_client_for(team.member(Role.OWNER)).post(f"/api/v1/integrations/{integration.pk}/import")
+        response = api_client_for(team.member(Role.OWNER)).post(
+            f"/api/v1/integrations/{integration.pk}/import"
+        )
     assert response.status_code == 202
     assert response.json() == {"queued": True}
     assert DBTaskResult.objects.count() == before + 1
@@ -143,7 +156,12 @@ def test_import_now_queues_a_run(team, service_account, api_client_for, django_c
 def test_delete_removes_the_integration_and_its_traffic(team, service_account, api_client_for):
     integration = connect_ga4(team.member(Role.OWNER), service_account)
     TrafficDaily.objects.create(
-        workspace=team.workspace, integration=integration, day=dt.date(2026, 11, 1), source="vk", medium="social", campaign="x"
+        workspace=team.workspace,
+        integration=integration,
+        day=dt.date(2026, 11, 1),
+        source="vk",
+        medium="social",
+        campaign="x",
     )
     response = api_client_for(team.member(Role.OWNER)).delete(f"/api/v1/integrations/{integration.pk}")
     assert response.status_code == 200

@@ -64,7 +64,12 @@ def test_ga4_import_stores_every_page(team, service_account, respx_mock):
     assert rows.count() == 3
     vk = rows.get(source="vk")
     assert vk.workspace_id == team.workspace.pk
-    assert (vk.day, vk.medium, vk.campaign, vk.content) == (dt.date(2026, 11, 24), "social", "spring_sale", "post_42")
+    assert (vk.day, vk.medium, vk.campaign, vk.content) == (
+        dt.date(2026, 11, 24),
+        "social",
+        "spring_sale",
+        "post_42",
+    )
     assert (vk.sessions, vk.engaged_sessions, vk.bounce_rate, vk.avg_duration) == (120, 78, 35.0, 95.5)
     assert (vk.conversions, vk.revenue, vk.currency) == (6.0, Decimal("240.50"), "EUR")
     integration.refresh_from_db()
@@ -87,7 +92,7 @@ def test_a_reimport_replaces_the_days_and_never_doubles(team, service_account, r
     assert services.integration_import(integration_id=integration.pk, now=LATER).ok
     second = stored(integration)
     assert len(second) == len(first) == 3
-    assert dict((row[1], row[5]) for row in second)["vk"] == 150
+    assert {row[1]: row[5] for row in second}["vk"] == 150
     assert TrafficDaily.objects.count() == 3
     body = json.loads(route.calls[0].request.content)
     assert body["dateRanges"] == [{"startDate": "2026-11-24", "endDate": "2026-11-26"}]  # the last 3 days
@@ -134,7 +139,7 @@ def test_a_failed_ga4_import_changes_no_figure(team, service_account, respx_mock
     before = stored(integration)
     respx_mock.reset()
     answer, words = GA4_FAILURES[kind]
-    page1, page2 = ga4_pages()
+    page1, _page2 = ga4_pages()
     page1["rows"][0]["metricValues"][0]["value"] = "999"  # would change the figures if it were written
     mock_ga4(respx_mock, *([answer] if on_page == 1 else [page1, answer]))
     result = services.integration_import(integration_id=integration.pk, now=LATER)
@@ -334,17 +339,51 @@ def _row(integration: AnalyticsIntegration, day: int, source: str, **values: Any
     fields: dict[str, Any] = {"medium": "social", "campaign": "spring", "content": "", "sessions": 0}
     fields.update(values)
     return TrafficDaily.objects.create(
-        workspace=integration.workspace, integration=integration, day=dt.date(2026, 11, day), source=source, **fields
+        workspace=integration.workspace,
+        integration=integration,
+        day=dt.date(2026, 11, day),
+        source=source,
+        **fields,
     )
 
 
 def test_traffic_by_source_sums_and_weights_by_sessions(team, service_account, other_team):
     ga = connect_ga4(team.member(Role.OWNER), service_account)
-    _row(ga, 20, "vk", sessions=100, bounce_rate=20.0, avg_duration=60.0, conversions=2, revenue=Decimal("10"), currency="EUR")
-    _row(ga, 21, "vk", sessions=300, bounce_rate=60.0, avg_duration=100.0, conversions=3, revenue=Decimal("5"), currency="EUR")
+    _row(
+        ga,
+        20,
+        "vk",
+        sessions=100,
+        bounce_rate=20.0,
+        avg_duration=60.0,
+        conversions=2,
+        revenue=Decimal("10"),
+        currency="EUR",
+    )
+    _row(
+        ga,
+        21,
+        "vk",
+        sessions=300,
+        bounce_rate=60.0,
+        avg_duration=100.0,
+        conversions=3,
+        revenue=Decimal("5"),
+        currency="EUR",
+    )
     _row(ga, 21, "vk", campaign="other", sessions=50, bounce_rate=None, avg_duration=None, conversions=None)
     _row(ga, 25, "tg", sessions=10, bounce_rate=10.0, avg_duration=10.0, revenue=Decimal("1"), currency="USD")
-    _row(ga, 25, "tg", medium="cpc", sessions=10, bounce_rate=30.0, avg_duration=30.0, revenue=Decimal("2"), currency="EUR")
+    _row(
+        ga,
+        25,
+        "tg",
+        medium="cpc",
+        sessions=10,
+        bounce_rate=30.0,
+        avg_duration=30.0,
+        revenue=Decimal("2"),
+        currency="EUR",
+    )
     _row(ga, 30, "vk", sessions=1000)  # outside the period
     foreign = connect_metrica(other_team.member(Role.OWNER))
     _row(foreign, 21, "vk", sessions=5000)
@@ -358,15 +397,63 @@ def test_traffic_by_source_sums_and_weights_by_sessions(team, service_account, o
     assert vk["conversions"] == 5.0
     assert (vk["revenue"], vk["currency"]) == (Decimal("15.00"), "EUR")
     other = by_key[("vk", "social", "other")]
-    assert (other["sessions"], other["bounce_rate"], other["avg_duration"], other["conversions"]) == (50, None, None, None)
-    assert rows[0]["source"] == "vk" and rows[0]["sessions"] == 400  # most sessions first
+    assert (other["sessions"], other["bounce_rate"], other["avg_duration"], other["conversions"]) == (
+        50,
+        None,
+        None,
+        None,
+    )
+    assert rows[0]["source"] == "vk"
+    assert rows[0]["sessions"] == 400
 
-    by_source = {r["source"]: r for r in selectors.traffic_by_source(team.workspace, dt.date(2026, 11, 20), dt.date(2026, 11, 26), group_by=("source",))}
+    by_source = {
+        r["source"]: r
+        for r in selectors.traffic_by_source(
+            team.workspace, dt.date(2026, 11, 20), dt.date(2026, 11, 26), group_by=("source",)
+        )
+    }
     assert by_source["vk"]["sessions"] == 450
     assert by_source["vk"]["bounce_rate"] == 50.0  # the 50 sessions without a bounce rate do not count
     assert by_source["tg"]["bounce_rate"] == 20.0
-    assert (by_source["tg"]["revenue"], by_source["tg"]["currency"]) == (None, "")  # EUR and USD: not added up
-    only_cpc = selectors.traffic_by_source(team.workspace, dt.date(2026, 11, 20), dt.date(2026, 11, 26), medium="cpc")
+    assert (by_source["tg"]["revenue"], by_source["tg"]["currency"]) == (
+        None,
+        "",
+    )  # EUR and USD: not added up
+    only_cpc = selectors.traffic_by_source(
+        team.workspace, dt.date(2026, 11, 20), dt.date(2026, 11, 26), medium="cpc"
+    )
     assert [r["sessions"] for r in only_cpc] == [10]
-    by_kind = selectors.traffic_by_source(team.workspace, dt.date(2026, 11, 1), dt.date(2026, 11, 30), group_by=("kind",))
-    assert by_kind == [pytest.approx(by_kind[0])] and by_kind[0]["kind"] == "ga4" and by_kind[0]["sessions"] == 1470
+    by_kind = selectors.traffic_by_source(
+        team.workspace, dt.date(2026, 11, 1), dt.date(2026, 11, 30), group_by=("kind",)
+    )
+    assert by_kind == [pytest.approx(by_kind[0])]
+    assert by_kind[0]["kind"] == "ga4"
+    assert by_kind[0]["sessions"] == 1470
+
+
+def test_a_count_too_large_to_store_is_a_clean_failure(team, service_account, respx_mock):
+    integration = connect_ga4(team.member(Role.OWNER), service_account)
+    page = fixture("ga4", "runreport_page2.json")
+    page["rowCount"] = 1
+    page["rows"][0]["metricValues"][0]["value"] = str(2**40)
+    mock_ga4(respx_mock, page)
+    result = services.integration_import(integration_id=integration.pk, now=NOW)
+    assert not result.ok
+    assert "out of range" in result.message
+    assert not TrafficDaily.objects.exists()
+
+
+def test_an_integration_disconnected_during_the_import(team, service_account, respx_mock, monkeypatch):
+    integration = connect_ga4(team.member(Role.OWNER), service_account)
+    mock_ga4(respx_mock, *ga4_pages())
+    real_fetch = services.fetch_report
+
+    def fetch_then_disconnect(*args: Any, **kwargs: Any) -> Any:
+        report = real_fetch(*args, **kwargs)
+        services.integration_delete(by=team.member(Role.OWNER), integration=integration)
+        return report
+
+    monkeypatch.setattr(services.imports, "fetch_report", fetch_then_disconnect)
+    result = services.integration_import(integration_id=integration.pk, now=NOW)
+    assert not result.ok
+    assert not TrafficDaily.objects.exists()

@@ -39,20 +39,30 @@ def test_the_page_lists_integrations_and_traffic_without_secrets(team, service_a
     response = client_for(team.user(Role.DESIGNER)).get(url(team, "list"))
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Site GA4" in text and "Site Metrica" in text
-    assert "launch-campaign" in text and "12.5" in text
+    assert "Site GA4" in text
+    assert "Site Metrica" in text
+    assert "launch-campaign" in text
+    assert "12.5" in text
     assert service_account["client_email"] in text
-    assert "PRIVATE KEY" not in text and METRICA_TOKEN not in text
+    assert "PRIVATE KEY" not in text
+    assert METRICA_TOKEN not in text
     assert 'data-testid="ga4-form"' not in text  # designers do not manage integrations
     assert client_for(team.user(Role.CLIENT)).get(url(team, "list")).status_code == 403
 
 
 def test_connect_ga4_with_an_uploaded_key_file(team, service_account, client_for):
     client = client_for(team.user(Role.ANALYST))
-    upload = SimpleUploadedFile("key.json", json.dumps(service_account).encode(), content_type="application/json")
+    upload = SimpleUploadedFile(
+        "key.json", json.dumps(service_account).encode(), content_type="application/json"
+    )
     response = client.post(
         url(team, "connect_ga4"),
-        {"ga4-name": "Shop", "ga4-property_id": "987654321", "ga4-key_file": upload, "ga4-conversion_metric": "keyEvents"},
+        {
+            "ga4-name": "Shop",
+            "ga4-property_id": "987654321",
+            "ga4-key_file": upload,
+            "ga4-conversion_metric": "keyEvents",
+        },
     )
     assert response.status_code == 302
     integration = AnalyticsIntegration.objects.get()
@@ -63,7 +73,12 @@ def test_connect_ga4_with_an_uploaded_key_file(team, service_account, client_for
 def test_a_bad_pasted_key_shows_the_error(team, client_for):
     response = client_for(team.user(Role.OWNER)).post(
         url(team, "connect_ga4"),
-        {"ga4-name": "Shop", "ga4-property_id": "1", "ga4-key_json": '{"client_email": "x@y.z"}', "ga4-conversion_metric": "keyEvents"},
+        {
+            "ga4-name": "Shop",
+            "ga4-property_id": "1",
+            "ga4-key_json": '{"client_email": "x@y.z"}',
+            "ga4-conversion_metric": "keyEvents",
+        },
     )
     assert response.status_code == 422
     assert "private_key" in response.content.decode()
@@ -73,11 +88,22 @@ def test_a_bad_pasted_key_shows_the_error(team, client_for):
 def test_connect_metrica(team, client_for):
     response = client_for(team.user(Role.MANAGER)).post(
         url(team, "connect_metrica"),
-        {"metrica-name": "Counter", "metrica-counter_id": "44147844", "metrica-token": METRICA_TOKEN, "metrica-goal_ids": "5, 6", "metrica-currency": "rub"},
+        {
+            "metrica-name": "Counter",
+            "metrica-counter_id": "44147844",
+            "metrica-token": METRICA_TOKEN,
+            "metrica-goal_ids": "5, 6",
+            "metrica-currency": "rub",
+        },
     )
     assert response.status_code == 302
     integration = AnalyticsIntegration.objects.get()
-    assert integration.config == {"counter_id": 44147844, "goal_ids": [5, 6], "ecommerce_revenue": False, "currency": "RUB"}
+    assert integration.config == {
+        "counter_id": 44147844,
+        "goal_ids": [5, 6],
+        "ecommerce_revenue": False,
+        "currency": "RUB",
+    }
 
 
 def test_test_button_shows_the_failure(team, service_account, client_for, respx_mock):

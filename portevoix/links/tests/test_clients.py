@@ -132,3 +132,18 @@ def test_geo_without_a_database_records_nothing(tmp_path):
     broken = tmp_path / "broken.mmdb"
     broken.write_bytes(b"not a maxmind database")
     assert Geo(str(broken)).country("81.2.69.160") == ""
+
+
+def test_geo_reads_a_real_maxmind_database(tmp_path):
+    """A tiny MMDB file written by tests/mmdb.py, read by the real maxminddb reader."""
+    from portevoix.links.tests.mmdb import build
+
+    path = tmp_path / "country.mmdb"
+    path.write_bytes(
+        build("81.2.69.0/24", {"country": {"iso_code": "GB", "names": {"en": "United Kingdom"}}})
+    )
+    geo = Geo(str(path))
+    assert geo.enabled
+    assert geo.country("81.2.69.160") == "GB"
+    assert geo.country("81.2.70.1") == ""
+    assert geo.country("2a02:6b8::1") == ""  # IPv6 in an IPv4-only database: no answer, no error

@@ -14,6 +14,8 @@ import time
 import httpx
 import pytest
 
+from portevoix.links.tests.mmdb import build
+
 pytestmark = pytest.mark.process
 
 SETUP = """
@@ -42,7 +44,15 @@ def test_sigterm_flushes_every_click(tmp_path):
     import os
 
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "HOST", "PORT"}}
-    env.update(PORTEVOIX_DATA_DIR=str(tmp_path), PORTEVOIX_LINKS_FLUSH_SECONDS="3600", PYTHONUNBUFFERED="1")
+    geoip = tmp_path / "country.mmdb"
+    geoip.write_bytes(build("81.2.69.0/24", {"country": {"iso_code": "GB"}}))
+    env.update(
+        PORTEVOIX_DATA_DIR=str(tmp_path),
+        PORTEVOIX_LINKS_FLUSH_SECONDS="3600",
+        PORTEVOIX_GEOIP_PATH=str(geoip),
+        FORWARDED_ALLOW_IPS="127.0.0.1",  # the test plays the reverse proxy
+        PYTHONUNBUFFERED="1",
+    )
     subprocess.run(portevoix("migrate", "--noinput", "-v", "0"), env=env, check=True, timeout=180)
     code = (
         subprocess.run(
@@ -73,9 +83,10 @@ def test_sigterm_flushes_every_click(tmp_path):
         sent = 300
         with httpx.Client(timeout=5) as client:
             for number in range(sent):
-                response = client.get(
-                    url, headers={"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) test/{number}"}
-                )
+                headers = {"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) test/{number}"}
+                if number % 3 == 0:  # a visitor in the test database's network, as a proxy reports it
+                    headers["X-Forwarded-For"] = "81.2.69.160"
+                response = client.get(url, headers=headers)
                 assert response.status_code == 302
                 assert response.headers["location"].startswith("https://shop.example/?utm_medium=social")
         with sqlite3.connect(tmp_path / "portevoix.sqlite3") as db:
@@ -89,6 +100,8 @@ def test_sigterm_flushes_every_click(tmp_path):
         log.close()
     with sqlite3.connect(tmp_path / "portevoix.sqlite3") as db:
         stored = db.execute("select count(*), sum(is_bot) from links_click").fetchone()
+        countries = dict(db.execute("select country, count(*) from links_click group by country").fetchall())
         hourly = db.execute("select sum(humans) from links_linkhourly").fetchone()[0]
     assert stored == (sent, 0), (tmp_path / "web.log").read_text()
     assert hourly == sent
+    assert countries == {"GB": sent // 3, "": sent - sent // 3}

@@ -31,7 +31,9 @@ def config(service_account: dict[str, str]) -> ga4.Ga4Config:
 
 @pytest.fixture
 def token_route(respx_mock: Any) -> Any:
-    return respx_mock.post(GA4_TOKEN).mock(return_value=httpx.Response(200, json=fixture("ga4", "token.json")))
+    return respx_mock.post(GA4_TOKEN).mock(
+        return_value=httpx.Response(200, json=fixture("ga4", "token.json"))
+    )
 
 
 def test_assertion_is_an_rs256_jwt_signed_by_the_service_account(rsa_key, service_account):
@@ -41,7 +43,11 @@ def test_assertion_is_an_rs256_jwt_signed_by_the_service_account(rsa_key, servic
     assert header["alg"] == "RS256"
     assert header["kid"] == service_account["private_key_id"]
     claims = jwt.decode(
-        token, rsa_key.public_key(), algorithms=["RS256"], audience=GA4_TOKEN, options={"verify_exp": False, "verify_iat": False}
+        token,
+        rsa_key.public_key(),
+        algorithms=["RS256"],
+        audience=GA4_TOKEN,
+        options={"verify_exp": False, "verify_iat": False},
     )
     assert claims == {
         "iss": service_account["client_email"],
@@ -54,7 +60,9 @@ def test_assertion_is_an_rs256_jwt_signed_by_the_service_account(rsa_key, servic
 
 
 def test_token_exchange_sends_the_jwt_bearer_grant(rsa_key, config, respx_mock, token_route):
-    respx_mock.post(REPORT_URL).mock(return_value=httpx.Response(200, json=fixture("ga4", "runreport_empty.json")))
+    respx_mock.post(REPORT_URL).mock(
+        return_value=httpx.Response(200, json=fixture("ga4", "runreport_empty.json"))
+    )
     ga4.run_report(config, START, END)
     form = dict(httpx.QueryParams(token_route.calls.last.request.content.decode()))
     assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -111,7 +119,9 @@ def test_run_report_body_names_the_dimensions_metrics_and_dates(config, respx_mo
 
 def test_the_old_conversions_metric_can_be_asked_for(service_account, respx_mock, token_route):
     config = ga4.Ga4Config(
-        property_id=PROPERTY, key=ServiceAccountKey.from_json(service_account), conversion_metric="conversions"
+        property_id=PROPERTY,
+        key=ServiceAccountKey.from_json(service_account),
+        conversion_metric="conversions",
     )
     answer = fixture("ga4", "runreport_page2.json")
     answer["metricHeaders"][4]["name"] = "conversions"
@@ -123,7 +133,9 @@ def test_the_old_conversions_metric_can_be_asked_for(service_account, respx_mock
 
 
 def test_pages_are_read_with_limit_and_offset_until_row_count(service_account, respx_mock, token_route):
-    config = ga4.Ga4Config(property_id=PROPERTY, key=ServiceAccountKey.from_json(service_account), page_size=2)
+    config = ga4.Ga4Config(
+        property_id=PROPERTY, key=ServiceAccountKey.from_json(service_account), page_size=2
+    )
     route = respx_mock.post(REPORT_URL).mock(
         side_effect=[
             httpx.Response(200, json=fixture("ga4", "runreport_page1.json")),
@@ -157,7 +169,9 @@ def test_pages_are_read_with_limit_and_offset_until_row_count(service_account, r
         (500, "error_500.json", "server", "Internal error"),
     ],
 )
-def test_error_answers_are_typed_failures_with_google_s_message(config, respx_mock, token_route, status, name, code, words):
+def test_error_answers_are_typed_failures_with_google_s_message(
+    config, respx_mock, token_route, status, name, code, words
+):
     respx_mock.post(REPORT_URL).mock(
         return_value=httpx.Response(status, json=fixture("ga4", name), headers={"Retry-After": "30"})
     )
@@ -178,20 +192,34 @@ def _broken(change: Any) -> dict[str, Any]:
 
 
 GARBAGE = {
-    "html": httpx.Response(200, text="<html><body>Bad gateway</body></html>", headers={"content-type": "text/html"}),
+    "html": httpx.Response(
+        200, text="<html><body>Bad gateway</body></html>", headers={"content-type": "text/html"}
+    ),
     "truncated": httpx.Response(200, text=json.dumps(fixture("ga4", "runreport_page1.json"))[:300]),
     "a list": httpx.Response(200, json=[1, 2, 3]),
     "no headers": httpx.Response(200, json=_broken(lambda a: a.pop("dimensionHeaders"))),
     "other metrics": httpx.Response(200, json=_broken(lambda a: a["metricHeaders"].reverse())),
     "row too short": httpx.Response(200, json=_broken(lambda a: a["rows"][0]["metricValues"].pop())),
-    "row too long": httpx.Response(200, json=_broken(lambda a: a["rows"][1]["dimensionValues"].append({"value": "x"}))),
-    "not a number": httpx.Response(200, json=_broken(lambda a: a["rows"][0]["metricValues"][0].update(value="many"))),
-    "negative": httpx.Response(200, json=_broken(lambda a: a["rows"][0]["metricValues"][0].update(value="-5"))),
-    "bad date": httpx.Response(200, json=_broken(lambda a: a["rows"][0]["dimensionValues"][0].update(value="2026-11-24"))),
-    "bounce over 1": httpx.Response(200, json=_broken(lambda a: a["rows"][0]["metricValues"][2].update(value="3.5"))),
+    "row too long": httpx.Response(
+        200, json=_broken(lambda a: a["rows"][1]["dimensionValues"].append({"value": "x"}))
+    ),
+    "not a number": httpx.Response(
+        200, json=_broken(lambda a: a["rows"][0]["metricValues"][0].update(value="many"))
+    ),
+    "negative": httpx.Response(
+        200, json=_broken(lambda a: a["rows"][0]["metricValues"][0].update(value="-5"))
+    ),
+    "bad date": httpx.Response(
+        200, json=_broken(lambda a: a["rows"][0]["dimensionValues"][0].update(value="2026-11-24"))
+    ),
+    "bounce over 1": httpx.Response(
+        200, json=_broken(lambda a: a["rows"][0]["metricValues"][2].update(value="3.5"))
+    ),
     "rows not a list": httpx.Response(200, json=_broken(lambda a: a.update(rows={"a": 1}))),
     "rowCount text": httpx.Response(200, json=_broken(lambda a: a.update(rowCount="2"))),
-    "value not text": httpx.Response(200, json=_broken(lambda a: a["rows"][0]["dimensionValues"][1].update(value=7))),
+    "value not text": httpx.Response(
+        200, json=_broken(lambda a: a["rows"][0]["dimensionValues"][1].update(value=7))
+    ),
 }
 
 
@@ -204,7 +232,9 @@ def test_garbage_answers_are_bad_answer_failures(config, respx_mock, token_route
 
 
 def test_a_refused_key_is_an_auth_failure(config, respx_mock):
-    respx_mock.post(GA4_TOKEN).mock(return_value=httpx.Response(400, json=fixture("ga4", "token_invalid_grant.json")))
+    respx_mock.post(GA4_TOKEN).mock(
+        return_value=httpx.Response(400, json=fixture("ga4", "token_invalid_grant.json"))
+    )
     report = respx_mock.post(REPORT_URL)
     with pytest.raises(ImportFailed) as caught:
         ga4.run_report(config, START, END)

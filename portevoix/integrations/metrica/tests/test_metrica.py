@@ -22,7 +22,12 @@ TOKEN = "y0_AgAAAAAtestmetricatoken"
 
 
 def config(**changes: Any) -> metrica.MetricaConfig:
-    values: dict[str, Any] = {"counter_id": 44147844, "token": TOKEN, "goal_ids": (1001, 1002), "page_size": 2}
+    values: dict[str, Any] = {
+        "counter_id": 44147844,
+        "token": TOKEN,
+        "goal_ids": (1001, 1002),
+        "page_size": 2,
+    }
     values.update(changes)
     return metrica.MetricaConfig(**values)
 
@@ -103,7 +108,9 @@ def test_ecommerce_revenue_replaces_goal_revenue(respx_mock):
     answer["total_rows"] = 1
     route = respx_mock.get(DATA_URL).mock(return_value=httpx.Response(200, json=answer))
     report = metrica.fetch(config(ecommerce_revenue=True), START, END)
-    assert route.calls.last.request.url.params["metrics"].endswith("ym:s:goal1002reaches,ym:s:ecommerceRevenue")
+    assert route.calls.last.request.url.params["metrics"].endswith(
+        "ym:s:goal1002reaches,ym:s:ecommerceRevenue"
+    )
     assert report.rows[0].revenue == Decimal("777.70")
     assert report.rows[0].conversions == 3.0
 
@@ -141,18 +148,30 @@ def _broken(change: Any) -> dict[str, Any]:
 
 
 GARBAGE = {
-    "html": httpx.Response(200, text="<!doctype html><title>Captcha</title>", headers={"content-type": "text/html"}),
+    "html": httpx.Response(
+        200, text="<!doctype html><title>Captcha</title>", headers={"content-type": "text/html"}
+    ),
     "truncated": httpx.Response(200, text=json.dumps(fixture("metrica", "data_page1.json"))[:250]),
     "errors in a 200": httpx.Response(200, json=fixture("metrica", "error_400.json")),
     "no data": httpx.Response(200, json=_broken(lambda a: a.pop("data"))),
     "no total": httpx.Response(200, json=_broken(lambda a: a.pop("total_rows"))),
     "short metrics": httpx.Response(200, json=_broken(lambda a: a["data"][0]["metrics"].pop())),
-    "extra dimension": httpx.Response(200, json=_broken(lambda a: a["data"][1]["dimensions"].append({"name": "x"}))),
-    "text metric": httpx.Response(200, json=_broken(lambda a: a["data"][0]["metrics"].__setitem__(0, "lots"))),
+    "extra dimension": httpx.Response(
+        200, json=_broken(lambda a: a["data"][1]["dimensions"].append({"name": "x"}))
+    ),
+    "text metric": httpx.Response(
+        200, json=_broken(lambda a: a["data"][0]["metrics"].__setitem__(0, "lots"))
+    ),
     "bool metric": httpx.Response(200, json=_broken(lambda a: a["data"][0]["metrics"].__setitem__(0, True))),
-    "bounce over 100": httpx.Response(200, json=_broken(lambda a: a["data"][0]["metrics"].__setitem__(1, 250.0))),
-    "bad date": httpx.Response(200, json=_broken(lambda a: a["data"][0]["dimensions"][0].update(name="24.11.2026"))),
-    "dimension not object": httpx.Response(200, json=_broken(lambda a: a["data"][0]["dimensions"].__setitem__(1, "vk"))),
+    "bounce over 100": httpx.Response(
+        200, json=_broken(lambda a: a["data"][0]["metrics"].__setitem__(1, 250.0))
+    ),
+    "bad date": httpx.Response(
+        200, json=_broken(lambda a: a["data"][0]["dimensions"][0].update(name="24.11.2026"))
+    ),
+    "dimension not object": httpx.Response(
+        200, json=_broken(lambda a: a["data"][0]["dimensions"].__setitem__(1, "vk"))
+    ),
     "row not object": httpx.Response(200, json=_broken(lambda a: a["data"].__setitem__(0, [1, 2]))),
 }
 

@@ -1,5 +1,4 @@
-"""Writes for analytics integrations: connecting GA4 and Metrica, changing and removing them, testing the
-connection, and importing their daily traffic.
+"""Talking to GA4 and Metrica: testing a connection and importing daily traffic.
 
 An import run reads every page of the report first, then writes in one transaction: the rows of the
 days it covers are replaced whole (a day re-imported replaces, never doubles). Any failure (HTTP error,
@@ -10,23 +9,21 @@ they were and records a clear ``last_error``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portevoix.core.errors import ValidationFailed
 from portevoix.core.vault import VaultError
 from portevoix.integrations.common import ImportFailed, Report, TrafficRow, short
 from portevoix.integrations.ga4 import client as ga4
-from portevoix.integrations.ga4.auth import ServiceAccountKey, assertion
+from portevoix.integrations.ga4.auth import ServiceAccountKey
 from portevoix.integrations.metrica import client as metrica
 from portevoix.integrations.models import (
     AnalyticsIntegration,
@@ -34,299 +31,21 @@ from portevoix.integrations.models import (
     IntegrationStatus,
     TrafficDaily,
 )
+from portevoix.integrations.services.validation import same_workspace
 from portevoix.workspaces import audit, permissions
 from portevoix.workspaces.models import Membership
 
 logger = logging.getLogger(__name__)
 
-MAX_KEY_BYTES = 20_000  # a service account key file is about 2.3 KB
-MAX_TOKEN_LENGTH = 500
-MAX_NAME = 200
 REIMPORT_DAYS = 3  # both services revise the last days: they are imported again every run
 BACKFILL_DAYS = 30  # the first import reaches this far back
 MAX_CATCH_UP_DAYS = 90
 IMPORT_EVERY = dt.timedelta(hours=24)
 RETRY_AFTER_FAILURE = dt.timedelta(hours=2)
-CURRENCY_LENGTH = 3
-
-
-# --- Configuration ------------------------------------------------------------------------------
 
 
 def _setting(name: str, default: str) -> str:
     return str(getattr(settings, name, "") or default)
-
-
-def _invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, fields={field: [message]})
-
-
-def clean_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip() or "\x00" in name:
-        raise _invalid("name", _("Enter a name."))
-    name = name.strip()
-    if len(name) > MAX_NAME:
-        raise _invalid("name", _("Use at most %(max)s characters.") % {"max": MAX_NAME})
-    return name
-
-
-def parse_service_account_key(raw: object) -> tuple[dict[str, Any], ServiceAccountKey]:
-    """The pasted or uploaded key file: JSON text (or bytes, or an object) with client_email, private_key
-    and token_uri. Raises ValidationFailed on the ``key_json`` field."""
-    if isinstance(raw, bytes):
-        if len(raw) > MAX_KEY_BYTES:
-            raise _invalid("key_json", _("The key file is too large: a service account key is about 2 KB."))
-        try:
-            raw = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise _invalid("key_json", _("The key file is not UTF-8 text.")) from None
-    if isinstance(raw, str):
-        if len(raw) > MAX_KEY_BYTES:
-            raise _invalid("key_json", _("The key file is too large: a service account key is about 2 KB."))
-        if not raw.strip():
-            raise _invalid("key_json", _("Paste or upload the service account's JSON key file."))
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise _invalid("key_json", _("The key file is not valid JSON.")) from None
-    if not isinstance(raw, dict):
-        raise _invalid("key_json", _("The key file must be a JSON object."))
-    try:
-        key = ServiceAccountKey.from_json(raw)
-    except ValueError as error:
-        raise _invalid("key_json", str(error)) from None
-    try:
-        assertion(key, audience="https://oauth2.googleapis.com/token")  # the key can sign
-    except ImportFailed:
-        raise _invalid("key_json", _("The key file's private key could not be read.")) from None
-    kept = {
-        name: raw[name]
-        for name in ("type", "client_email", "private_key", "private_key_id", "token_uri")
-        if name in raw
-    }
-    return kept, key
-
-
-def clean_property_id(value: object) -> str:
-    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    text = text.removeprefix("properties/")
-    if not text.isascii() or not text.isdigit() or len(text) > 20 or int(text) == 0:
-        raise _invalid("property_id", _("Enter the numeric GA4 property id (Admin > Property details)."))
-    return text
-
-
-def clean_conversion_metric(value: object) -> str:
-    value = value or "keyEvents"
-    if value not in ga4.CONVERSION_METRICS:
-        raise _invalid("conversion_metric", _("Choose keyEvents or conversions."))
-    return str(value)
-
-
-def clean_counter_id(value: object) -> int:
-    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) == 0:
-        raise _invalid("counter_id", _("Enter the numeric Metrica counter (tag) number."))
-    return int(text)
-
-
-def clean_goal_ids(value: object) -> list[int]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        parts: Iterable[Any] = [part.strip() for part in value.replace(";", ",").replace(" ", ",").split(",")]
-        parts = [part for part in parts if part]
-    elif isinstance(value, list | tuple):
-        parts = value
-    else:
-        raise _invalid("goal_ids", _("Enter goal numbers separated by commas."))
-    goals: list[int] = []
-    for part in parts:
-        text = str(part) if isinstance(part, str | int) and not isinstance(part, bool) else ""
-        if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) == 0:
-            raise _invalid("goal_ids", _("Enter goal numbers separated by commas."))
-        if int(text) not in goals:
-            goals.append(int(text))
-    if len(goals) > metrica.MAX_GOALS:
-        raise _invalid("goal_ids", _("At most %(n)s goals per counter.") % {"n": metrica.MAX_GOALS})
-    return goals
-
-
-def clean_currency(value: object) -> str:
-    text = (value or "RUB") if isinstance(value, str) else ""
-    text = text.strip().upper()
-    if len(text) != CURRENCY_LENGTH or not text.isascii() or not text.isalpha():
-        raise _invalid("currency", _("Enter a three-letter currency code, e.g. RUB."))
-    return text
-
-
-def clean_token(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _invalid("token", _("Paste the OAuth token."))
-    token = value.strip().removeprefix("OAuth ").strip()
-    if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or any(ch.isspace() for ch in token):
-        raise _invalid("token", _("This does not look like an OAuth token."))
-    return token
-
-
-# --- Connecting, changing, removing ---------------------------------------------------------------
-
-
-def integration_connect_ga4(
-    *,
-    by: Membership,
-    name: object,
-    property_id: object,
-    key_json: object,
-    conversion_metric: object = "keyEvents",
-) -> AnalyticsIntegration:
-    """Connect a GA4 property with a service account's JSON key (stored encrypted, never shown again)."""
-    permissions.require(by, "analytics.manage")
-    clean = clean_name(name)
-    config = {
-        "property_id": clean_property_id(property_id),
-        "conversion_metric": clean_conversion_metric(conversion_metric),
-    }
-    key_data, key = parse_service_account_key(key_json)
-    return _create(
-        by=by,
-        kind=IntegrationKind.GA4,
-        name=clean,
-        config=config,
-        credentials={"key": key_data},
-        label=key.client_email,
-    )
-
-
-def integration_connect_metrica(
-    *,
-    by: Membership,
-    name: object,
-    counter_id: object,
-    token: object,
-    goal_ids: object = (),
-    ecommerce_revenue: object = False,
-    currency: object = "RUB",
-) -> AnalyticsIntegration:
-    """Connect a Yandex Metrica counter with an OAuth token (scope metrika:read; stored encrypted)."""
-    permissions.require(by, "analytics.manage")
-    clean = clean_name(name)
-    config = {
-        "counter_id": clean_counter_id(counter_id),
-        "goal_ids": clean_goal_ids(goal_ids),
-        "ecommerce_revenue": bool(ecommerce_revenue),
-        "currency": clean_currency(currency),
-    }
-    return _create(
-        by=by,
-        kind=IntegrationKind.METRICA,
-        name=clean,
-        config=config,
-        credentials={"token": clean_token(token)},
-        label="",
-    )
-
-
-def _create(
-    *, by: Membership, kind: str, name: str, config: dict[str, Any], credentials: dict[str, Any], label: str
-) -> AnalyticsIntegration:
-    with transaction.atomic():
-        integration = AnalyticsIntegration.objects.create(
-            workspace=by.workspace,
-            kind=kind,
-            name=name,
-            config=config,
-            credentials=credentials,
-            account_label=label,
-            created_by=by.user,
-            next_run_at=timezone.now(),
-        )
-        audit.record(
-            actor=by.user, action="integration.connect", workspace=by.workspace, obj=integration, kind=kind
-        )
-    _enqueue_import(integration.pk)
-    return integration
-
-
-def integration_update(
-    *, by: Membership, integration: AnalyticsIntegration, changes: Mapping[str, Any]
-) -> AnalyticsIntegration:
-    """Change the name, pause or resume (``active``), the settings of its kind, or give new credentials
-    (``key_json`` for GA4, ``token`` for Metrica). Keys of ``changes`` that are None are left alone."""
-    permissions.require(by, "analytics.manage")
-    _same_workspace(by, integration)
-    changes = {key: value for key, value in changes.items() if value is not None}
-    ga4_fields = {"property_id", "conversion_metric", "key_json"}
-    metrica_fields = {"counter_id", "goal_ids", "ecommerce_revenue", "currency", "token"}
-    foreign = (metrica_fields if integration.kind == IntegrationKind.GA4 else ga4_fields) & set(changes)
-    if foreign:
-        field = sorted(foreign)[0]
-        raise _invalid(
-            field, _("This setting does not apply to %(kind)s.") % {"kind": integration.get_kind_display()}
-        )
-    config = dict(integration.config)
-    fields = ["config", "updated_at"]
-    if "name" in changes:
-        integration.name = clean_name(changes["name"])
-        fields.append("name")
-    if "active" in changes:
-        integration.active = bool(changes["active"])
-        fields.append("active")
-    if "property_id" in changes:
-        config["property_id"] = clean_property_id(changes["property_id"])
-    if "conversion_metric" in changes:
-        config["conversion_metric"] = clean_conversion_metric(changes["conversion_metric"])
-    if "counter_id" in changes:
-        config["counter_id"] = clean_counter_id(changes["counter_id"])
-    if "goal_ids" in changes:
-        config["goal_ids"] = clean_goal_ids(changes["goal_ids"])
-    if "ecommerce_revenue" in changes:
-        config["ecommerce_revenue"] = bool(changes["ecommerce_revenue"])
-    if "currency" in changes:
-        config["currency"] = clean_currency(changes["currency"])
-    if "key_json" in changes:
-        key_data, key = parse_service_account_key(changes["key_json"])
-        integration.credentials = {"key": key_data}
-        integration.account_label = key.client_email
-        fields += ["credentials", "account_label"]
-    if "token" in changes:
-        integration.credentials = {"token": clean_token(changes["token"])}
-        fields.append("credentials")
-    integration.config = config
-    with transaction.atomic():
-        integration.save(update_fields=fields)
-        audit.record(
-            actor=by.user,
-            action="integration.update",
-            workspace=by.workspace,
-            obj=integration,
-            changed=sorted(key if key not in {"key_json", "token"} else "credentials" for key in changes),
-        )
-    return integration
-
-
-def integration_delete(*, by: Membership, integration: AnalyticsIntegration) -> None:
-    """Disconnect: the integration, its stored credentials and the traffic it imported are removed."""
-    permissions.require(by, "analytics.manage")
-    _same_workspace(by, integration)
-    with transaction.atomic():
-        audit.record(
-            actor=by.user,
-            action="integration.disconnect",
-            workspace=by.workspace,
-            obj=integration,
-            kind=integration.kind,
-        )
-        integration.delete()
-
-
-def _same_workspace(by: Membership, integration: AnalyticsIntegration) -> None:
-    if integration.workspace_id != by.workspace_id:
-        from portevoix.core.errors import NotFound
-
-        raise NotFound(_("No such integration."))
-
-
-# --- Talking to the services ----------------------------------------------------------------------
 
 
 def _ga4_config(integration: AnalyticsIntegration, credentials: Mapping[str, Any]) -> ga4.Ga4Config:
@@ -398,7 +117,7 @@ class TestResult:
 def integration_test(*, by: Membership, integration: AnalyticsIntegration) -> TestResult:
     """Ask the service for one row of the last two days. Writes nothing: stored figures stay as they are."""
     permissions.require(by, "analytics.manage")
-    _same_workspace(by, integration)
+    same_workspace(by, integration)
     today = timezone.localdate(timezone=by.workspace.tzinfo)
     try:
         report = fetch_report(integration, today - dt.timedelta(days=1), today, max_rows=1)
@@ -515,7 +234,15 @@ def integration_import(*, integration_id: int, now: dt.datetime | None = None) -
     start, end = import_window(integration, today=today)
     try:
         report = fetch_report(integration, start, end)
-        rows = _store(integration_id, report, start, end, now)
+        try:
+            rows = _store(integration_id, report, start, end, now)
+        except AnalyticsIntegration.DoesNotExist:  # disconnected while the report was read
+            return ImportResult(ok=False, message=_("No such integration."))
+        except (DataError, IntegrityError) as error:
+            logger.exception("Import of integration %s could not be stored", integration_id)
+            raise ImportFailed(
+                "bad_answer", _("The answer could not be stored (%(type)s).") % {"type": type(error).__name__}
+            ) from None
     except ImportFailed as failure:
         retry = RETRY_AFTER_FAILURE
         if failure.retry_after:
@@ -533,13 +260,13 @@ def integration_import(*, integration_id: int, now: dt.datetime | None = None) -
 def integration_import_request(*, by: Membership, integration: AnalyticsIntegration) -> None:
     """ "Import now": queue a run for the worker."""
     permissions.require(by, "analytics.manage")
-    _same_workspace(by, integration)
+    same_workspace(by, integration)
     with transaction.atomic():
         audit.record(actor=by.user, action="integration.import", workspace=by.workspace, obj=integration)
-    _enqueue_import(integration.pk)
+    enqueue_import(integration.pk)
 
 
-def _enqueue_import(integration_id: int) -> None:
+def enqueue_import(integration_id: int) -> None:
     from portevoix.integrations.tasks import import_integration
 
     transaction.on_commit(lambda: import_integration.enqueue(integration_id))
@@ -559,6 +286,6 @@ def integrations_import_due(*, now: dt.datetime | None = None) -> list[int]:
         )
         if claimed:
             with transaction.atomic():
-                _enqueue_import(integration_id)
+                enqueue_import(integration_id)
             queued.append(integration_id)
     return queued

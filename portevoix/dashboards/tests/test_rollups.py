@@ -1,0 +1,225 @@
+"""The roll-ups against the raw rows: sums equal, incremental and idempotent refresh, several runs, local
+days across DST, time-zone changes, visits recomputed while their sessions go on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+from django.utils import timezone
+
+from portevoix.analytics.models import Conversion, Visit
+from portevoix.dashboards import services
+from portevoix.dashboards.models import ClickDaily, ConversionDaily, RollupState, VisitDaily
+from portevoix.dashboards.tests import factory
+from portevoix.links.models import Click
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2025, 11, 10, 12, 0, tzinfo=dt.UTC)
+NO_WAIT = dt.timedelta(0)
+
+
+def _zone(team, name):
+    team.workspace.timezone = name
+    team.workspace.save(update_fields=["timezone"])
+
+
+def _raw_by_day(workspace):
+    tz = workspace.tzinfo
+    totals = {}
+    for link_id, at, bot in Click.objects.filter(workspace_id=workspace.pk).values_list(
+        "link_id", "at", "is_bot"
+    ):
+        key = (link_id, at.astimezone(tz).date())
+        humans, bots = totals.get(key, (0, 0))
+        totals[key] = (humans + (not bot), bots + bot)
+    return totals
+
+
+def _rolled(workspace):
+    return {
+        (row.link_id, row.day): (row.humans, row.bots)
+        for row in ClickDaily.objects.filter(workspace_id=workspace.pk)
+    }
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "Asia/Kolkata", "UTC", "America/St_Johns"])
+def test_random_clicks_roll_up_to_the_raw_sums_per_local_day(team, zone):
+    _zone(team, zone)
+    rng = random.Random(zone)
+    channel = factory.channel(team.workspace, "vk")
+    links = [factory.link(team.workspace, ch=channel) for _ in range(4)]
+    start = dt.datetime(2025, 3, 28, tzinfo=dt.UTC)
+    for _ in range(60):
+        at = start + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 5))
+        factory.clicks(rng.choice(links), at, humans=rng.randrange(0, 4), bots=rng.randrange(0, 2))
+    services.clicks_refresh(now=NOW, settle=NO_WAIT, batch=17)  # many small batches
+    assert _rolled(team.workspace) == _raw_by_day(team.workspace)
+    assert ClickDaily.objects.aggregate(h=Sum("humans"))["h"] == Click.objects.filter(is_bot=False).count()
+    assert {row.network for row in ClickDaily.objects.all()} == {"vk"}
+    assert {row.channel_id for row in ClickDaily.objects.all()} == {channel.pk}
+
+
+def test_refresh_is_incremental_and_idempotent(team):
+    link = factory.link(team.workspace)
+    at = dt.datetime(2025, 6, 1, 10, tzinfo=dt.UTC)
+    factory.clicks(link, at, humans=3, bots=1)
+    assert services.clicks_refresh(now=NOW, settle=NO_WAIT) == 4
+    assert services.clicks_refresh(now=NOW, settle=NO_WAIT) == 0  # nothing new: nothing added twice
+    assert _rolled(team.workspace) == {(link.pk, at.date()): (3, 1)}
+    factory.clicks(link, at, humans=2)
+    assert services.clicks_refresh(now=NOW, settle=NO_WAIT) == 2
+    assert _rolled(team.workspace) == {(link.pk, at.date()): (5, 1)}
+    assert RollupState.objects.get(source="clicks").watermark == Click.objects.order_by("-id").first().pk
+
+
+def test_new_ids_wait_for_the_settle_time_before_they_are_added(team):
+    link = factory.link(team.workspace)
+    factory.clicks(link, NOW - dt.timedelta(minutes=5), humans=2)
+    settle = dt.timedelta(seconds=20)
+    assert services.clicks_refresh(now=NOW, settle=settle) == 0  # first run: notes the newest id
+    assert services.clicks_refresh(now=NOW + dt.timedelta(seconds=5), settle=settle) == 0  # too soon
+    factory.clicks(link, NOW, humans=1)
+    assert services.clicks_refresh(now=NOW + dt.timedelta(seconds=30), settle=settle) == 2  # the settled ones
+    assert services.clicks_refresh(now=NOW + dt.timedelta(seconds=60), settle=settle) == 1
+    assert _rolled(team.workspace) == {(link.pk, NOW.date()): (3, 0)}
+
+
+def test_a_failed_batch_adds_nothing_and_the_next_run_adds_it_once(team, monkeypatch):
+    link = factory.link(team.workspace)
+    factory.clicks(link, NOW, humans=5)
+    real = services._add_clicks
+
+    def broken(rows):
+        real(rows)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_add_clicks", broken)
+    with pytest.raises(RuntimeError):
+        services.clicks_refresh(now=NOW, settle=NO_WAIT)
+    assert not ClickDaily.objects.exists()  # rolled back with the watermark
+    monkeypatch.setattr(services, "_add_clicks", real)
+    services.clicks_refresh(now=NOW, settle=NO_WAIT)
+    assert _rolled(team.workspace) == {(link.pk, NOW.date()): (5, 0)}
+
+
+def test_days_are_cut_at_local_midnight_across_both_dst_changes(team):
+    """Paris: summer time from 2025-03-30 01:00 UTC, winter time from 2025-10-26 01:00 UTC."""
+    _zone(team, "Europe/Paris")
+    link = factory.link(team.workspace)
+    for at in (
+        dt.datetime(2025, 3, 29, 22, 59, tzinfo=dt.UTC),  # 23:59 on the 29th (UTC+1)
+        dt.datetime(2025, 3, 29, 23, 0, tzinfo=dt.UTC),  # 00:00 on the 30th
+        dt.datetime(2025, 3, 30, 21, 59, tzinfo=dt.UTC),  # 23:59 on the 30th (UTC+2): a 23-hour day
+        dt.datetime(2025, 3, 30, 22, 0, tzinfo=dt.UTC),  # 00:00 on the 31st
+        dt.datetime(2025, 10, 25, 21, 59, tzinfo=dt.UTC),  # 23:59 on the 25th (UTC+2)
+        dt.datetime(2025, 10, 25, 22, 0, tzinfo=dt.UTC),  # 00:00 on the 26th: a 25-hour day
+        dt.datetime(2025, 10, 26, 22, 59, tzinfo=dt.UTC),  # 23:59 on the 26th (UTC+1)
+        dt.datetime(2025, 10, 26, 23, 0, tzinfo=dt.UTC),  # 00:00 on the 27th
+    ):
+        factory.clicks(link, at)
+    services.clicks_refresh(now=NOW, settle=NO_WAIT)
+    days = dict(ClickDaily.objects.values_list("day", "humans"))
+    assert days == {
+        dt.date(2025, 3, 29): 1,
+        dt.date(2025, 3, 30): 2,
+        dt.date(2025, 3, 31): 1,
+        dt.date(2025, 10, 25): 1,
+        dt.date(2025, 10, 26): 2,
+        dt.date(2025, 10, 27): 1,
+    }
+
+
+def test_a_time_zone_change_rebuilds_the_workspace(team, other_team):
+    _zone(team, "UTC")
+    _zone(other_team, "UTC")
+    link = factory.link(team.workspace)
+    other = factory.link(other_team.workspace)
+    at = dt.datetime(2025, 6, 1, 23, 30, tzinfo=dt.UTC)  # the 1st in UTC, the 2nd in Moscow
+    factory.clicks(link, at, humans=2)
+    factory.clicks(other, at, humans=1)
+    services.rollups_refresh(now=NOW, settle=NO_WAIT)
+    assert _rolled(team.workspace) == {(link.pk, dt.date(2025, 6, 1)): (2, 0)}
+    _zone(team, "Europe/Moscow")
+    report = services.rollups_refresh(now=NOW, settle=NO_WAIT)
+    assert report.rebuilt == [team.workspace.pk]
+    assert _rolled(team.workspace) == {(link.pk, dt.date(2025, 6, 2)): (2, 0)}
+    assert _rolled(other_team.workspace) == {(other.pk, dt.date(2025, 6, 1)): (1, 0)}  # untouched
+    assert services.rollups_refresh(now=NOW, settle=NO_WAIT).rebuilt == []
+
+
+def test_random_visits_and_conversions_roll_up_to_the_raw_sums(team):
+    _zone(team, "Europe/Paris")
+    rng = random.Random(5)
+    site = factory.site(team.workspace)
+    post = factory.published(team.workspace, factory.channel(team.workspace), NOW).post
+    start = dt.datetime(2025, 10, 24, tzinfo=dt.UTC)
+    for _ in range(80):
+        at = start + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 4))
+        factory.visit(
+            site, at, network=rng.choice(["vk", "", "telegram"]), campaign=rng.choice(["", "spring"]),
+            post=rng.choice([None, post]), bounced=rng.random() < 0.4, seconds=rng.randrange(0, 100),
+        )  # fmt: skip
+        if rng.random() < 0.3:
+            factory.conversion(
+                site, at, revenue=rng.choice([None, "9.99", "20.00"]), currency=rng.choice(["EUR", "RUB"]),
+                post=rng.choice([None, post]),
+            )  # fmt: skip
+    services.rollups_refresh(now=NOW, settle=NO_WAIT)
+    tz = team.workspace.tzinfo
+    raw: dict = {}
+    for v in Visit.objects.all():
+        key = (v.started_at.astimezone(tz).date(), v.network, v.campaign, v.post_id or 0)
+        a = raw.setdefault(key, [0, 0, 0, 0])
+        a[0] += 1
+        a[1] += v.bounced
+        a[2] += v.engaged_seconds
+        a[3] += v.pageviews
+    rolled = {
+        (r.day, r.network, r.campaign, r.post_id): [r.visits, r.bounces, r.engaged_seconds, r.pageviews]
+        for r in VisitDaily.objects.all()
+    }
+    assert rolled == raw
+    raw_money = sum((c.revenue or Decimal(0) for c in Conversion.objects.all()), Decimal(0))
+    assert ConversionDaily.objects.aggregate(s=Sum("revenue"))["s"] == raw_money
+    assert ConversionDaily.objects.aggregate(s=Sum("conversions"))["s"] == Conversion.objects.count()
+    assert (
+        ConversionDaily.objects.aggregate(s=Sum("with_revenue"))["s"]
+        == Conversion.objects.exclude(revenue=None).count()
+    )
+
+
+def test_a_visit_that_goes_on_is_recomputed_and_old_days_stay(team):
+    site = factory.site(team.workspace)
+    old = factory.visit(site, NOW - dt.timedelta(days=3), bounced=True, seconds=0, pages=1)
+    services.visits_refresh(now=NOW - dt.timedelta(days=3))
+    live = factory.visit(site, NOW, bounced=True, seconds=0, pages=1)
+    services.visits_refresh(now=NOW)
+    assert VisitDaily.objects.get(day=NOW.date()).bounces == 1
+    live.bounced, live.engaged_seconds, live.pageviews = False, 40, 3
+    live.save()
+    services.visits_refresh(now=NOW + dt.timedelta(minutes=1))
+    today = VisitDaily.objects.get(day=NOW.date())
+    assert (today.visits, today.bounces, today.engaged_seconds, today.pageviews) == (1, 0, 40, 3)
+    assert VisitDaily.objects.get(day=old.started_at.date()).visits == 1
+    assert VisitDaily.objects.count() == 2
+    # Hours later the floor passes both visits: nothing more to recompute.
+    services.visits_refresh(now=NOW + dt.timedelta(hours=7))
+    assert services.visits_refresh(now=NOW + dt.timedelta(hours=14)) == 0
+    assert VisitDaily.objects.aggregate(v=Sum("visits"))["v"] == 2
+
+
+def test_the_periodic_job_is_registered():
+    from portevoix.core.scheduling import load_periodic_jobs
+
+    assert "dashboards.refresh" in {job.name for job in load_periodic_jobs()}
+
+
+def test_local_midnight_of_a_day_without_midnight():
+    """America/Santiago skipped 2022-09-11 00:00: the day starts at 01:00 local."""
+    tz = timezone.get_default_timezone().__class__("America/Santiago")
+    start = services.local_midnight(dt.date(2022, 9, 11), tz)
+    assert start.astimezone(tz).hour in (0, 1)
