@@ -312,7 +312,7 @@ def main() -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=256,
+        default=128,
         help="PORTEVOIX_PUBLISH_CONCURRENCY for the engine's workers (0: the project's setting)",
     )
     parser.add_argument("--only", choices=("sqlite", "postgresql", "peer_huey"), action="append")

@@ -22,6 +22,7 @@ from portevoix.planning.api import router as planning_router
 from portevoix.publishing.api import router as publishing_router
 from portevoix.teamtasks.api import router as teamtasks_router
 from portevoix.reports.api import router as reports_router
+from portevoix.dashboards.api import router as dashboards_router
 from portevoix.workspaces.api import router as workspaces_router
 
 # Requests per API token or browser session, counted in the default cache (per process unless the
@@ -54,3 +55,4 @@ api.add_router("/v1/", integrations_router)  # GA4 and Yandex Metrica integratio
 api.add_router("/v1/", metrics_router)  # post metrics, followers, manual entry, CSV import
 api.add_router("/v1/", analytics_router)  # site tracker: sites, visits, server-side conversions
 api.add_router("/v1/", reports_router)  # PDF and CSV reports, schedules, logo
+api.add_router("/v1/", dashboards_router)  # dashboards: every panel, summary

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("portevoix.integrations.urls")),  # GA4 and Yandex Metrica imports
     path("", include("portevoix.analytics.urls")),  # site tracker (/t/... is analytics/fastpath.py)
     path("", include("portevoix.reports.urls")),  # PDF and CSV reports, schedules, logo
+    path("", include("portevoix.dashboards.urls")),  # charts, funnel, comparison
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 MAX_BODY = 4096
 MAX_PATH = 500
 MAX_REFERRER = 2000
@@ -93,42 +95,44 @@ def goal_name(value: object) -> str:
     """``signup``, ``purchase``, ``registration`` or ``custom:<name>`` (a custom name is lower-case letters,
     digits, ``_ . -``, at most 50)."""
     if not isinstance(value, str) or not value:
-        raise Refused("goal", "must be a non-empty string")
+        raise Refused("goal", _("Name the goal."))
     value = value.strip().lower()
     if value in BUILTIN_GOALS:
         return value
     name = value.removeprefix("custom:")
     if not _CUSTOM_GOAL.match(name):
-        raise Refused("goal", "signup, purchase, registration or a custom name (a-z, 0-9, _ . -; 50 max)")
+        raise Refused(
+            "goal", _("Use signup, purchase, registration or a custom name (a-z, 0-9, _ . -; at most 50).")
+        )
     return f"custom:{name}"
 
 
 def revenue_amount(value: object) -> Decimal | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise Refused("revenue", "must be a number")
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise Refused("revenue", _("Enter a number."))
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise Refused("revenue", "must be a number") from None
+        raise Refused("revenue", _("Enter a number.")) from None
     if not amount.is_finite():
-        raise Refused("revenue", "must be a finite number")
+        raise Refused("revenue", _("Enter a number."))
     if amount < 0:
-        raise Refused("revenue", "must not be negative")
+        raise Refused("revenue", _("A revenue cannot be negative."))
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if amount > MAX_REVENUE:
-        raise Refused("revenue", f"at most {MAX_REVENUE}")
+        raise Refused("revenue", _("Enter a number no greater than %(max)s.") % {"max": MAX_REVENUE})
     return amount
 
 
 def currency_code(value: object, *, revenue: Decimal | None) -> str:
     if value in (None, ""):
         if revenue is not None:
-            raise Refused("currency", "a revenue needs its ISO 4217 currency (e.g. EUR)")
+            raise Refused("currency", _("A revenue needs its ISO 4217 currency, e.g. EUR."))
         return ""
     if not isinstance(value, str) or value.upper() not in CURRENCIES:
-        raise Refused("currency", "an ISO 4217 code of three letters, e.g. EUR")
+        raise Refused("currency", _("Enter an ISO 4217 currency code of three letters, e.g. EUR."))
     return value.upper()
 
 
@@ -138,16 +142,16 @@ def order_id(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise Refused("order_id", "must be a string")
+        raise Refused("order_id", _("Enter a text value."))
     value = value.strip()
     if len(value) > MAX_ORDER_ID or any(ord(char) < 32 for char in value):
-        raise Refused("order_id", f"at most {MAX_ORDER_ID} printable characters")
+        raise Refused("order_id", _("Use at most %(max)s printable characters.") % {"max": MAX_ORDER_ID})
     return value
 
 
 def visitor_id(value: object) -> str:
     if not isinstance(value, str) or not _VISITOR.match(value.lower()):
-        raise Refused("visitor", "32 hexadecimal digits")
+        raise Refused("visitor", _("A visitor id is 32 hexadecimal digits."))
     return value.lower()
 
 

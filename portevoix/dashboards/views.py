@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from portevoix.core.errors import ValidationFailed
 from portevoix.core.forms import add_service_errors
@@ -67,6 +68,16 @@ def dashboards_page(request: HttpRequest) -> HttpResponse:
         "panels": panels,
         "compare": compare,
         "charts": charts,
+        "chart_labels": {
+            "followers": _("Followers"),
+            "humans": _("Clicks by people"),
+            "bots": _("Bots and previews"),
+            "visits": _("Visits from social"),
+            "published": _("Posts published"),
+            "conversions": _("Conversions"),
+            "funnel": _("Funnel"),
+            "engagements": _("Engagements"),
+        },
         "timezone_name": workspace.timezone,
     }
     return render(request, "dashboards/page.html", context, status=status)

@@ -143,6 +143,8 @@ class FunnelStep:
     label: str
     value: int | Decimal | None
     rate: float | None  # this step / the previous step x 100
+    unit: str = ""
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -755,7 +757,8 @@ def _funnel(report_kpis: list[Figure]) -> list[FunnelStep]:
         rate = None
         if key not in ("revenue", "clicks") and previous is not None and value is not None:
             rate = formulas.rate(value, previous)  # type: ignore[arg-type]
-        result.append(FunnelStep(key, label, value, rate))  # type: ignore[arg-type]
+        figure = by_key[key]
+        result.append(FunnelStep(key, label, value, rate, figure.unit, figure.text))  # type: ignore[arg-type]
         previous = value
     return result
 

@@ -27,7 +27,10 @@ WEEKDAYS = [
 
 def _date(label: Any) -> forms.DateField:
     return forms.DateField(
-        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
     )
 
 
@@ -93,4 +96,6 @@ class ScheduleForm(forms.Form):
 
     def clean_emails(self) -> list[str]:
         raw = self.cleaned_data.get("emails") or ""
-        return [part.strip() for part in raw.replace(",", "\n").replace(";", "\n").splitlines() if part.strip()]
+        return [
+            part.strip() for part in raw.replace(",", "\n").replace(";", "\n").splitlines() if part.strip()
+        ]

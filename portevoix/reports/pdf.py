@@ -298,12 +298,10 @@ def render_pdf(report: Report, *, logo: bytes | None = None) -> bytes:
     story.append(_p(_("Funnel"), styles["h2"]))
     funnel_rows: list[list[object]] = [[_("Step"), _("Value"), _("From the previous step")]]
     for step in report.funnel:
-        unit = report.kpi("revenue").unit if step.key == "revenue" else ""
-        text = report.kpi("revenue").text if step.key == "revenue" else ""
         funnel_rows.append(
             [
                 step.label,
-                fmt.figure(step.value, unit, text),
+                fmt.figure(step.value, step.unit, step.text),
                 fmt.figure(step.rate, "%") if step.rate is not None else "—",
             ]
         )

@@ -14,6 +14,8 @@ urlpatterns = [
     path("w/<slug:slug>/reports/schedules/new/", views.schedule_create, name="schedule_create"),
     path("w/<slug:slug>/reports/schedules/<int:schedule_id>/", views.schedule_edit, name="schedule_edit"),
     path(
-        "w/<slug:slug>/reports/schedules/<int:schedule_id>/delete/", views.schedule_delete, name="schedule_delete"
+        "w/<slug:slug>/reports/schedules/<int:schedule_id>/delete/",
+        views.schedule_delete,
+        name="schedule_delete",
     ),
 ]

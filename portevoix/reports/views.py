@@ -49,7 +49,9 @@ def _period(request: HttpRequest) -> tuple[PeriodForm, dt.date, dt.date, bool]:
     return form, first, last, valid
 
 
-def _schedule_form(membership: Membership, data: Any = None, item: ReportSchedule | None = None) -> ScheduleForm:
+def _schedule_form(
+    membership: Membership, data: Any = None, item: ReportSchedule | None = None
+) -> ScheduleForm:
     members = selectors.member_choices(membership.workspace)
     if item is not None and data is None:
         initial = {
@@ -117,7 +119,9 @@ def reports_pdf(request: HttpRequest) -> HttpResponse:
         return _page(request)
     report = selectors.report_for(by=membership, start=start, end=end)
     logo = selectors.branding_logo(membership.workspace)
-    response = HttpResponse(pdf.render_pdf(report, logo=logo.content if logo else None), content_type="application/pdf")
+    response = HttpResponse(
+        pdf.render_pdf(report, logo=logo.content if logo else None), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_filename(membership, start, end, "pdf")}"'
     return response
 

@@ -19,7 +19,9 @@ def body(**data):
 
 def test_a_pageview():
     parsed = beacon.parse(
-        body(e="pageview", p="/shop", r="https://t.co/x", u={"source": "vk", "medium": "social"}, l="AbCd1234")
+        body(
+            e="pageview", p="/shop", r="https://t.co/x", u={"source": "vk", "medium": "social"}, l="AbCd1234"
+        )
     )
     assert parsed.kind == "pageview"
     assert parsed.path == "/shop"
@@ -70,7 +72,12 @@ def test_a_purchase():
         (body(e="goal", g="purchase", rev=-1, cur="EUR"), "revenue"),
         (body(e="goal", g="purchase", rev="12,5", cur="EUR"), "revenue"),
         (body(e="goal", g="purchase", rev=1e20, cur="EUR"), "revenue"),
-        (b'{"k": "abcdefgh12345678", "v": "' + VID.encode() + b'", "e": "goal", "g": "purchase", "rev": NaN}', "revenue"),
+        (
+            b'{"k": "abcdefgh12345678", "v": "'
+            + VID.encode()
+            + b'", "e": "goal", "g": "purchase", "rev": NaN}',
+            "revenue",
+        ),
         (body(e="goal", g="purchase", rev=10), "currency"),
         (body(e="goal", g="purchase", rev=10, cur="EURO"), "currency"),
         (body(e="goal", g="purchase", rev=10, cur="XXX"), "currency"),

@@ -51,7 +51,17 @@ def test_social_domains(host, key):
 
 @pytest.mark.parametrize(
     "host",
-    ["mail.ru", "qq.com", "com", "notvk.com", "vk.com.evil.example", "example.com", "mastodon.social", "me", ""],
+    [
+        "mail.ru",
+        "qq.com",
+        "com",
+        "notvk.com",
+        "vk.com.evil.example",
+        "example.com",
+        "mastodon.social",
+        "me",
+        "",
+    ],
 )
 def test_other_hosts_are_not_social(host):
     assert networks.network_for_host(host) == ""
@@ -64,8 +74,9 @@ def test_mastodon_is_recognised_by_utm_source_only():
 
 def test_utm_wins_over_the_referrer():
     # tagged for VK, opened from a Telegram link preview: the tag says where it was shared
-    assert traffic_source(utm={"source": "vk", "medium": "social", "campaign": "spring", "content": "42"},
-                          referrer_host="t.me") == ("vk", "social", "spring", "42", "vk")
+    assert traffic_source(
+        utm={"source": "vk", "medium": "social", "campaign": "spring", "content": "42"}, referrer_host="t.me"
+    ) == ("vk", "social", "spring", "42", "vk")
     # a newsletter tag is not social even when the referrer is
     assert traffic_source(utm={"source": "newsletter", "medium": "email"}, referrer_host="t.co")[4] == ""
     # utm_medium=social from a source not in the table is still social

@@ -128,7 +128,14 @@ def ensure_members(demo: Demo) -> None:
         demo.members.setdefault(Role(membership.role), membership)
 
 
-STEPS: list[Callable[[Demo], None]] = [ensure_workspace, ensure_members]
+def seed_results(demo: Demo) -> None:
+    """Channels, posts, metrics, clicks, visits and conversions of the last 90 days (reports/demo.py)."""
+    from portevoix.reports.demo import seed_measure
+
+    seed_measure(demo)
+
+
+STEPS: list[Callable[[Demo], None]] = [ensure_workspace, ensure_members, seed_results]
 
 
 def build_demo() -> Demo:

@@ -1,0 +1,815 @@
+"""Dashboards over 10M clicks and 1M metric snapshots: every panel against a naive GROUP BY over the raw rows,
+on SQLite and on PostgreSQL, while clicks are ingested through the links' real writer.
+
+    .venv/bin/python bench/dashboards.py [--clicks 10000000] [--snapshots 1000000] [--runs 30]
+                                         [--backends sqlite,postgresql] [--output PATH]
+
+Per backend (each in a child process with its own database: a fresh SQLite file in a temporary data
+directory, or a PostgreSQL database created for the run on 127.0.0.1 and dropped at the end):
+
+1. Load: one busy workspace (Europe/Paris) with 6 channels, 4 rubrics, a year of published posts (two
+   channels each) with metric snapshots on the metrics' ageing schedule (~80 readings per post x channel:
+   ``--snapshots`` in all) and their latest values, hourly follower readings and daily counts, a short
+   link per post x channel, ``--clicks`` clicks spread over the year (most in the days after a post, one
+   in eight from bots), ``--visits`` tracker visits and ``--conversions`` conversions; plus a small second
+   workspace. Clicks are written with COPY (PostgreSQL) or executemany with load-only PRAGMAs (SQLite).
+2. Build the roll-ups (services.rollups_refresh), timed.
+3. Check: for every date range, each panel's figures equal those of the naive query (per-day clicks,
+   per-network totals, post metric totals, visits, conversions, funnel).
+4. Time: an ingest process stores clicks through links.services.clicks_store (the redirect fast path's
+   store function) in batches of 1,000 at ``--ingest-rate`` clicks/s (measured: ``ingest_clicks_per_s``)
+   while each panel runs ``--runs`` times over rotating realistic ranges (last 7, 30, 90 days, this
+   month, previous month; p95) and its naive query ``--naive-runs`` times over the same ranges
+   (median: ``naive_ms``). The panel "traffic" reads the integrations' imported daily table directly (a
+   few rows a day): not benchmarked.
+
+Writes bench/results/dashboards.json: {"sqlite": {...}, "postgresql": {...}} each with ``panels``
+{name: {p95_ms, naive_ms, ratio}}, ``ingest_clicks_per_s``, sizes, load and build times, the machine's
+load average. Targets (issue 5): every panel p95 <= 100 ms and >= 10x faster than naive, ingest >= 10k/s.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# bench/calendar.py shadows the standard library's ``calendar`` while this folder is first on sys.path.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import platform
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results" / "dashboards.json"
+TARGET_P95_MS = 100.0
+TARGET_RATIO = 10.0
+TARGET_INGEST = 10_000
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+NETWORKS = ("vk", "telegram", "telegram", "mastodon", "bluesky", "facebook")
+SNAPSHOTS_PER_TARGET = 80
+PRESETS = ("7d", "30d", "90d", "this_month", "previous_month")
+
+
+def setup_django(migrate: bool = True) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portevoix.settings")
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+# --- Loading ----------------------------------------------------------------------------------------
+
+
+def _bulk(table: str, columns: tuple[str, ...], rows: Any, chunk: int = 50_000) -> int:
+    """COPY on PostgreSQL, executemany on SQLite; ``rows`` is an iterable of tuples. Returns rows written."""
+    from django.db import connection
+
+    total = 0
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        raw = connection.connection
+        with raw.cursor() as cursor:
+            with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    total += 1
+        raw.commit()
+        return total
+    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+    raw = connection.connection
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            raw.executemany(sql, batch)
+            raw.commit()
+            total += len(batch)
+            batch = []
+    if batch:
+        raw.executemany(sql, batch)
+        raw.commit()
+        total += len(batch)
+    return total
+
+
+def _ts(value: dt.datetime, sqlite: bool) -> Any:
+    return value.replace(tzinfo=None).isoformat(" ") if sqlite else value
+
+
+def load(args: argparse.Namespace) -> dict[str, Any]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from portevoix.accounts.models import User
+    from portevoix.analytics.models import Conversion, Site, Visit
+    from portevoix.channels.models import Channel
+    from portevoix.content.models import Post
+    from portevoix.links.models import Click, ShortLink
+    from portevoix.metrics.models import FollowerDaily, FollowerSnapshot, PostMetricLatest, PostMetricSnapshot
+    from portevoix.planning.models import Rubric
+    from portevoix.publishing.models import Target, TargetState
+    from portevoix.workspaces import services as ws_services
+
+    sqlite = connection.vendor == "sqlite"
+    if sqlite:
+        with connection.cursor() as cursor:  # for the load only; the timed phase runs on the defaults
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-200000")
+    rng = random.Random(20261126)
+    began = time.perf_counter()
+    user = User.objects.create_user("bench@example.com", "bench-passphrase-123", full_name="Bench")
+    ws = ws_services.workspace_create(
+        user=user, name="Busy brand", timezone_name="Europe/Paris", language="en"
+    )
+    other_user = User.objects.create_user("other@example.com", "bench-passphrase-123", full_name="Other")
+    other = ws_services.workspace_create(user=other_user, name="Other", timezone_name="UTC", language="en")
+    channels = [
+        Channel.objects.create(
+            workspace=ws, network=net, external_id=f"@b{n}", name=f"{net} {n}", base_url="https://api.test"
+        )
+        for n, net in enumerate(NETWORKS)
+    ]
+    other_channel = Channel.objects.create(
+        workspace=other, network="vk", external_id="@o", name="other", base_url="https://api.test"
+    )
+    rubrics = [Rubric.objects.create(workspace=ws, name=f"Rubric {n}") for n in range(4)]
+    now = timezone.now().replace(microsecond=0)
+    first = now - dt.timedelta(days=365)
+    targets_wanted = max(10, args.snapshots // SNAPSHOTS_PER_TARGET)
+    posts_wanted = targets_wanted // 2
+    step = dt.timedelta(days=365) / posts_wanted
+    posts = Post.objects.bulk_create(
+        [
+            Post(
+                workspace=ws,
+                title=f"Post {n}",
+                text="",
+                rubric=rubrics[n % 5] if n % 5 < 4 else None,
+                scheduled_at=first + step * n,
+            )
+            for n in range(posts_wanted)
+        ],
+        batch_size=2000,
+    )
+    targets = []
+    for n, post in enumerate(posts):
+        for channel in (channels[n % 6], channels[(n + 3) % 6]):
+            targets.append(
+                Target(
+                    workspace=ws,
+                    post=post,
+                    channel=channel,
+                    state=TargetState.PUBLISHED,
+                    published_at=post.scheduled_at,
+                    idempotency_key=f"bench-{post.pk}-{channel.pk}",
+                )
+            )
+    targets = Target.objects.bulk_create(targets, batch_size=2000)
+    # Metric snapshots on the ageing schedule; the values grow and then settle.
+    offsets = (
+        [dt.timedelta(hours=h) for h in range(1, 25)]
+        + [dt.timedelta(days=1, hours=6 * h) for h in range(1, 25)]
+        + [dt.timedelta(days=7 + d) for d in range(1, 24)]
+        + [dt.timedelta(days=30 + 7 * w) for w in range(1, 10)]
+    )[:SNAPSHOTS_PER_TARGET]
+    latest_rows = []
+    network_of = {c.pk: c.network for c in channels}
+
+    def snapshots():
+        for target in targets:
+            net = network_of[target.channel_id]
+            scale = rng.randint(200, 5000)
+            values: dict[str, int | None] = {}
+            for when in offsets:
+                at = target.published_at + when
+                if at > now:
+                    break
+                grow = min(1.0, (when.total_seconds() / 86400 + 0.2) / 3)
+                views = int(scale * grow)
+                values = {
+                    "views": None if net in ("bluesky", "mastodon") else views,
+                    "reach": int(views * 0.7) if net in ("vk", "facebook") else None,
+                    "likes": None if net == "telegram" else int(views * 0.05),
+                    "comments": None if net == "telegram" else int(views * 0.01),
+                    "shares": int(views * 0.005) if net != "telegram" else None,
+                    "saves": None,
+                    "quotes": int(views * 0.001) if net in ("bluesky", "mastodon") else None,
+                }
+                last_at = at
+                yield (
+                    ws.pk, target.pk, target.channel_id, _ts(at, sqlite), *values.values(), "api",
+                )  # fmt: skip
+            if values:
+                latest_rows.append((target, last_at, values))
+
+    snap_columns = (
+        "workspace_id", "target_id", "channel_id", "collected_at",
+        "views", "reach", "likes", "comments", "shares", "saves", "quotes", "source",
+    )  # fmt: skip
+    snapshots_written = _bulk(PostMetricSnapshot._meta.db_table, snap_columns, snapshots())
+    PostMetricLatest.objects.bulk_create(
+        [
+            PostMetricLatest(
+                target=target,
+                workspace=ws,
+                post_id=target.post_id,
+                channel_id=target.channel_id,
+                published_at=target.published_at,
+                collected_at=at,
+                source="api",
+                **values,
+            )  # fmt: skip
+            for target, at, values in latest_rows
+        ],
+        batch_size=2000,
+    )
+    # Followers: hourly readings and the daily table (the last reading of each local day).
+    tz = ws.tzinfo
+    follower_rows = []
+    daily: dict[tuple[int, dt.date], tuple[int, dt.datetime]] = {}
+    for channel in channels:
+        count = rng.randint(1000, 50000)
+        at = first
+        while at <= now:
+            count += rng.randint(-3, 8)
+            follower_rows.append((ws.pk, channel.pk, _ts(at, sqlite), count, "api"))
+            daily[(channel.pk, at.astimezone(tz).date())] = (count, at)
+            at += dt.timedelta(hours=1)
+    _bulk(
+        FollowerSnapshot._meta.db_table,
+        ("workspace_id", "channel_id", "collected_at", "followers", "source"),
+        iter(follower_rows),
+    )
+    FollowerDaily.objects.bulk_create(
+        [
+            FollowerDaily(workspace=ws, channel_id=c, day=d, followers=n, collected_at=a, source="api")
+            for (c, d), (n, a) in daily.items()
+        ],
+        batch_size=5000,
+    )
+    # Short links, one per post x channel, and the clicks (ids in time order, as the writer makes them).
+    links = ShortLink.objects.bulk_create(
+        [
+            ShortLink(
+                workspace=ws,
+                code=f"b{n:07d}",
+                target_url="https://example.com/",
+                final_url="https://example.com/",
+                post_id=t.post_id,
+                channel_id=t.channel_id,
+            )  # fmt: skip
+            for n, t in enumerate(targets)
+        ],
+        batch_size=2000,
+    )
+    other_link = ShortLink.objects.create(
+        workspace=other,
+        code="o0000001",
+        target_url="https://e.com/",
+        final_url="https://e.com/",
+        channel=other_channel,
+    )
+    published = [t.published_at for t in targets]
+    per_day = args.clicks / 365
+    referrers = ("", "vk.com", "t.me", "mastodon.social", "bsky.app", "l.facebook.com")
+
+    def clicks():
+        index = 0
+        for day in range(365):
+            day_start = first + dt.timedelta(days=day)
+            day_end = day_start + dt.timedelta(days=1)
+            while index < len(links) and published[index] < day_end - dt.timedelta(days=14):
+                index += 1
+            active = [n for n in range(index, len(links)) if published[n] < day_end]
+            if not active:
+                continue
+            weights = [1.0 / (1 + (day_end - published[n]).total_seconds() / 86400) ** 2 for n in active]
+            count = int(per_day)
+            chosen = rng.choices(active, weights, k=count)
+            seconds = sorted(rng.random() * 86400 for _ in range(count))
+            for n, second in zip(chosen, seconds, strict=True):
+                at = max(day_start + dt.timedelta(seconds=second), published[n])
+                bot = rng.random() < 0.125
+                yield (links[n].pk, ws.pk, _ts(at, sqlite), referrers[n % 6], 4 if bot else 2, bot, "")
+            for _ in range(20):
+                yield (
+                    other_link.pk,
+                    other.pk,
+                    _ts(day_start + dt.timedelta(hours=3), sqlite),
+                    "",
+                    1,
+                    False,
+                    "",
+                )
+
+    click_columns = ("link_id", "workspace_id", "at", "referrer_host", "device", "is_bot", "country")
+    clicks_written = _bulk(Click._meta.db_table, click_columns, clicks())
+    # Tracker visits and conversions, attributed to posts and networks like the clicks.
+    site = Site.objects.create(workspace=ws, name="Shop", public_key="benchsite", secret_hash="x" * 64)
+    visit_rows = []
+    for n in range(args.visits):
+        k = rng.randrange(len(targets))
+        target = targets[k]
+        at = min(now, target.published_at + dt.timedelta(hours=rng.expovariate(1 / 30)))
+        social = rng.random() < 0.7
+        bounced = rng.random() < 0.45
+        visit_rows.append(
+            (
+                ws.pk,
+                site.pk,
+                f"v{n}",
+                _ts(at, sqlite),
+                _ts(at + dt.timedelta(seconds=60), sqlite),
+                "/",
+                "",
+                "x",
+                "social" if social else "",
+                f"camp{k % 7}" if social else "",
+                "",
+                network_of[target.channel_id] if social else "",
+                target.post_id if social else None,
+                None,
+                1 if bounced else 3,
+                0 if bounced else rng.randint(5, 300),
+                not bounced,
+                bounced,
+                2,
+                "",
+            )  # fmt: skip
+        )
+    visit_rows.sort(key=lambda row: row[3])
+    visit_columns = (
+        "workspace_id", "site_id", "visitor", "started_at", "last_seen_at", "landing_path", "referrer_host",
+        "source", "medium", "campaign", "content", "network", "post_id", "link_id", "pageviews",
+        "engaged_seconds", "engaged", "bounced", "device", "country",
+    )  # fmt: skip
+    visits_written = _bulk(Visit._meta.db_table, visit_columns, iter(visit_rows))
+    conv_rows = []
+    for n in range(args.conversions):
+        row = visit_rows[rng.randrange(len(visit_rows))]
+        purchase = rng.random() < 0.6
+        conv_rows.append(
+            (
+                ws.pk,
+                site.pk,
+                row[3],
+                "purchase" if purchase else "signup",
+                str(Decimal(rng.randint(500, 20000)) / 100) if purchase else None,
+                "EUR" if purchase else "",
+                row[11],
+                row[9],
+                row[12],
+                "page",
+                f"o{n}",
+            )  # fmt: skip
+        )
+    conv_rows.sort(key=lambda row: row[2])
+    conv_columns = (
+        "workspace_id", "site_id", "at", "goal", "revenue", "currency", "network", "campaign", "post_id",
+        "source", "order_id",
+    )  # fmt: skip
+    conversions_written = _bulk(Conversion._meta.db_table, conv_columns, iter(conv_rows))
+    if sqlite:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("ANALYZE")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {
+        "workspace": ws,
+        "other": other,
+        "ingest_links": [link.pk for link in links[-20:]],
+        "sizes": {
+            "clicks": clicks_written,
+            "metric_snapshots": snapshots_written,
+            "targets": len(targets),
+            "visits": visits_written,
+            "conversions": conversions_written,
+            "follower_snapshots": len(follower_rows),
+        },
+        "load_s": round(time.perf_counter() - began, 1),
+    }
+
+
+# --- Naive queries over the raw rows -----------------------------------------------------------------
+
+
+def _bounds(f: Any) -> tuple[dt.datetime, dt.datetime]:
+    tz = f.workspace.tzinfo
+    return (
+        dt.datetime.combine(f.start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+
+
+def _local_day_sql(column: str, tz: str) -> str:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return f"({column} AT TIME ZONE '{tz}')::date"
+    return f"strftime('%Y-%m-%d %H', {column})"  # UTC hour: mapped to the local day in Python
+
+
+def _to_day(value: Any, tz: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=dt.UTC).astimezone(tz).date()
+
+
+def _param(value: dt.datetime) -> Any:
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    return value
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def naive_clicks(f: Any) -> dict[str, Any]:
+    since, until = _bounds(f)
+    day = _local_day_sql("c.at", f.workspace.timezone)
+    rows = _rows(
+        f"SELECT {day} AS d, ch.network, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END), "
+        "SUM(CASE WHEN c.is_bot THEN 1 ELSE 0 END) FROM links_click c "
+        "JOIN links_shortlink l ON l.id = c.link_id LEFT JOIN channels_channel ch ON ch.id = l.channel_id "
+        "WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s GROUP BY d, ch.network",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
+    tz = f.workspace.tzinfo
+    per_day: dict[dt.date, list[int]] = {}
+    per_network: dict[str, int] = {}
+    for d, network, humans, bots in rows:
+        entry = per_day.setdefault(_to_day(d, tz), [0, 0])
+        entry[0] += int(humans)
+        entry[1] += int(bots)
+        per_network[network or ""] = per_network.get(network or "", 0) + int(humans)
+    return {"per_day": per_day, "per_network": per_network}
+
+
+def naive_posts(f: Any) -> dict[str, Any]:
+    since, until = _bounds(f)
+    rows = _rows(
+        "SELECT SUM(s.views), SUM(s.reach), SUM(s.likes), SUM(s.comments), COUNT(*) FROM metrics_postmetricsnapshot s "
+        "JOIN (SELECT target_id, MAX(collected_at) AS m FROM metrics_postmetricsnapshot WHERE workspace_id = %s "
+        "GROUP BY target_id) last ON last.target_id = s.target_id AND last.m = s.collected_at "
+        "JOIN publishing_target t ON t.id = s.target_id WHERE t.published_at >= %s AND t.published_at < %s",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
+    views, reach, likes, comments, count = rows[0]
+    return {"views": views, "reach": reach, "likes": likes, "comments": comments, "posts": count}
+
+
+def naive_followers(f: Any) -> dict[str, Any]:
+    since, until = _bounds(f)
+    day = _local_day_sql("collected_at", f.workspace.timezone)
+    rows = _rows(
+        f"SELECT channel_id, {day} AS d, MAX(collected_at) FROM metrics_followersnapshot "
+        "WHERE workspace_id = %s AND collected_at >= %s AND collected_at < %s GROUP BY channel_id, d",
+        [f.workspace.pk, _param(since - dt.timedelta(days=31)), _param(until)],
+    )
+    return {"groups": len(rows)}
+
+
+def naive_site(f: Any) -> dict[str, Any]:
+    since, until = _bounds(f)
+    rows = _rows(
+        "SELECT network, COUNT(*), SUM(CASE WHEN bounced THEN 1 ELSE 0 END), SUM(engaged_seconds) "
+        "FROM analytics_visit WHERE workspace_id = %s AND started_at >= %s AND started_at < %s GROUP BY network",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
+    return {"social_visits": sum(int(r[1]) for r in rows if r[0]), "visits": sum(int(r[1]) for r in rows)}
+
+
+def naive_conversions(f: Any) -> dict[str, Any]:
+    since, until = _bounds(f)
+    rows = _rows(
+        "SELECT goal, currency, COUNT(*), SUM(revenue) FROM analytics_conversion "
+        "WHERE workspace_id = %s AND at >= %s AND at < %s GROUP BY goal, currency",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
+    return {"conversions": sum(int(r[2]) for r in rows)}
+
+
+def naive_funnel(f: Any) -> dict[str, Any]:
+    since, until = _bounds(f)
+    clicks = _rows(
+        "SELECT l.post_id, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END) FROM links_click c "
+        "JOIN links_shortlink l ON l.id = c.link_id WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s "
+        "GROUP BY l.post_id",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
+    visits = naive_site(f)
+    conversions = naive_conversions(f)
+    return {"clicks": sum(int(r[1]) for r in clicks), "visits": visits["social_visits"], **conversions}
+
+
+NAIVE = {
+    "followers": naive_followers,
+    "posts": naive_posts,
+    "best_worst": naive_posts,
+    "clicks": naive_clicks,
+    "site": naive_site,
+    "conversions": naive_conversions,
+    "funnel": naive_funnel,
+}
+
+
+def check(f: Any) -> list[str]:
+    """Each panel against the naive answer for the same range; returns the differences."""
+    from portevoix.dashboards import selectors
+
+    problems = []
+    clicks, naive = selectors.panel_clicks(f), naive_clicks(f)
+    rolled = {
+        dt.date.fromisoformat(d): [h, b]
+        for d, h, b in zip(clicks["days"], clicks["humans"], clicks["bots"])
+        if h or b
+    }
+    if rolled != naive["per_day"]:
+        problems.append(f"clicks per day differ for {f.start}..{f.end}")
+    if {g["network"]: g["humans"] for g in clicks["by_network"]} != naive["per_network"]:
+        problems.append(f"clicks per network differ for {f.start}..{f.end}")
+    posts, naive_p = selectors.panel_posts(f)["totals"], naive_posts(f)
+    for key in ("views", "reach", "likes", "comments", "posts"):
+        if (posts[key] or 0) != (naive_p[key] or 0):
+            problems.append(f"posts {key}: {posts[key]} != {naive_p[key]} for {f.start}..{f.end}")
+    site, naive_s = selectors.panel_site(f)["totals"], naive_site(f)
+    if (site["social_visits"], site["visits"]) != (naive_s["social_visits"], naive_s["visits"]):
+        problems.append(f"visits differ for {f.start}..{f.end}")
+    if selectors.panel_conversions(f)["totals"]["conversions"] != naive_conversions(f)["conversions"]:
+        problems.append(f"conversions differ for {f.start}..{f.end}")
+    funnel, naive_fu = selectors.panel_funnel(f)["totals"], naive_funnel(f)
+    if (funnel["clicks"], funnel["visits"], funnel["conversions"]) != (
+        naive_fu["clicks"], naive_fu["visits"], naive_fu["conversions"],
+    ):  # fmt: skip
+        problems.append(f"funnel differs for {f.start}..{f.end}")
+    return problems
+
+
+# --- Ingest -----------------------------------------------------------------------------------------
+
+
+def ingest_main(
+    env: dict[str, str], link_ids: list[int], workspace_id: int, rate: int, stop: Any, out: Any
+) -> None:
+    os.environ.update(env)
+    setup_django(migrate=False)
+    from portevoix.links.models import Device
+    from portevoix.links.services import ClickRow, clicks_store
+
+    rng = random.Random(7)
+    stored = 0
+    began = time.perf_counter()
+    while not stop.is_set():
+        now = dt.datetime.now(dt.UTC)
+        rows = [
+            ClickRow(
+                rng.choice(link_ids), workspace_id, now, "t.me", int(Device.MOBILE), rng.random() < 0.1, ""
+            )
+            for _ in range(1000)
+        ]
+        stored += clicks_store(rows=rows)
+        out[0] = stored
+        out[1] = time.perf_counter() - began
+        ahead = stored / rate - (time.perf_counter() - began)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+# --- One backend ------------------------------------------------------------------------------------
+
+
+def run_one(args: argparse.Namespace) -> dict[str, Any]:
+    from django.db import connection
+
+    from portevoix.dashboards import selectors, services
+
+    data = load(args)
+    print(f"  loaded {data['sizes']} in {data['load_s']} s", flush=True)
+    began = time.perf_counter()
+    services.rollups_refresh(settle=dt.timedelta(0))
+    build_s = round(time.perf_counter() - began, 1)
+    print(f"  roll-ups built in {build_s} s", flush=True)
+    ws = data["workspace"]
+    ranges = [selectors.filters_from_choice(ws, preset=p) for p in PRESETS]
+    problems = [problem for f in ranges for problem in check(f)]
+    print(f"  checked {len(ranges)} ranges: {'same answers' if not problems else problems}", flush=True)
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        for name in NAIVE:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(5):
+                selectors.PANELS[name](ranges[2])
+            profiler.disable()
+            print(f"--- {name} (5 runs, 90 days)")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(12)
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    out = ctx.Array("d", [0.0, 0.0])
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("DATABASE_URL", "PORTEVOIX_DATA_DIR", "DJANGO_SETTINGS_MODULE")
+    }
+    ingest = ctx.Process(
+        target=ingest_main, args=(env, data["ingest_links"], ws.pk, args.ingest_rate, stop, out)
+    )
+    ingest.start()
+    time.sleep(3)  # the writer is up and storing
+    start_count, start_time = out[0], out[1]
+    loads = [os.getloadavg()[0]]
+    panels: dict[str, Any] = {}
+    for name in NAIVE:
+        function = selectors.PANELS[name]
+        for f in ranges:
+            function(f)  # warm-up
+        times = []
+        for n in range(args.runs):
+            f = ranges[n % len(ranges)]
+            t0 = time.perf_counter()
+            function(f)
+            times.append((time.perf_counter() - t0) * 1000)
+        naive_times = []
+        for n in range(args.naive_runs):
+            f = ranges[n % len(ranges)]
+            t0 = time.perf_counter()
+            NAIVE[name](f)
+            naive_times.append((time.perf_counter() - t0) * 1000)
+        p95 = percentile(times, 0.95)
+        naive_ms = statistics.median(naive_times)
+        panels[name] = {
+            "p95_ms": round(p95, 2),
+            "median_ms": round(statistics.median(times), 2),
+            "naive_ms": round(naive_ms, 1),
+            "ratio": round(naive_ms / p95, 1) if p95 else None,
+        }
+        loads.append(os.getloadavg()[0])
+        print(f"  {name}: {panels[name]}", flush=True)
+    stored, elapsed = out[0] - start_count, out[1] - start_time
+    stop.set()
+    ingest.join(30)
+    ingest_rate = round(stored / elapsed) if elapsed > 0 else 0
+    began = time.perf_counter()
+    report = services.rollups_refresh(settle=dt.timedelta(0))
+    catch_up = round(time.perf_counter() - began, 2)
+    connection.close()
+    return {
+        "panels": panels,
+        "ingest_clicks_per_s": ingest_rate,
+        "ingested_during_timing": int(stored),
+        "refresh_after_ingest_s": catch_up,
+        "refresh_after_ingest_clicks": report.clicks,
+        "rollup_build_s": build_s,
+        "load_s": data["load_s"],
+        "sizes": data["sizes"],
+        "same_answers_as_naive": not problems,
+        "differences": problems[:10],
+        "runs": args.runs,
+        "naive_runs": args.naive_runs,
+        "ranges": list(PRESETS),
+        "load_average_1min": [round(value, 2) for value in loads],
+        "targets_met": all(
+            p["p95_ms"] <= TARGET_P95_MS and (p["ratio"] or 0) >= TARGET_RATIO for p in panels.values()
+        )
+        and ingest_rate >= TARGET_INGEST
+        and not problems,
+    }
+
+
+def child(args: argparse.Namespace) -> None:
+    backend = args.one
+    if backend == "postgresql":
+        import psycopg
+
+        name = f"pv_bench_dashboards_{os.getpid()}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name}")
+            admin.execute(f"CREATE DATABASE {name}")
+        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+        try:
+            setup_django()
+            result = run_one(args)
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    else:
+        with tempfile.TemporaryDirectory(prefix="pv-bench-dashboards-", dir=args.tmp) as data_dir:
+            os.environ.pop("DATABASE_URL", None)
+            os.environ["PORTEVOIX_DATA_DIR"] = data_dir
+            setup_django()
+            result = run_one(args)
+            size = sum(p.stat().st_size for p in Path(data_dir).glob("*.sqlite3*"))
+            result["sqlite_file_gb"] = round(size / 1e9, 2)
+    Path(args.child_output).write_text(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clicks", type=int, default=10_000_000)
+    parser.add_argument("--snapshots", type=int, default=1_000_000)
+    parser.add_argument("--visits", type=int, default=500_000)
+    parser.add_argument("--conversions", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--naive-runs", type=int, default=5)
+    parser.add_argument("--ingest-rate", type=int, default=12_000, help="clicks/s the ingest process aims at")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--tmp", default=None, help="where the SQLite file goes (default: the system's)")
+    parser.add_argument("--profile", action="store_true", help="print where each panel spends its time")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--child-output", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        child(args)
+        return
+    results: dict[str, Any] = {}
+    if args.output.exists():
+        try:
+            results = json.loads(args.output.read_text())
+        except ValueError:
+            results = {}
+    for backend in args.backends.split(","):
+        print(f"== {backend}", flush=True)
+        with tempfile.NamedTemporaryFile(suffix=".json") as handle:
+            command = [sys.executable, __file__, "--one", backend, "--child-output", handle.name]
+            for option in (
+                "clicks",
+                "snapshots",
+                "visits",
+                "conversions",
+                "runs",
+                "naive_runs",
+                "ingest_rate",
+            ):
+                command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+            if args.tmp:
+                command += ["--tmp", args.tmp]
+            if args.profile:
+                command += ["--profile"]
+            subprocess.run(command, check=True)
+            results[backend] = json.loads(Path(handle.name).read_text())
+    results["machine"] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    for backend in args.backends.split(","):
+        part = results[backend]
+        print(
+            backend,
+            json.dumps({k: v["p95_ms"] for k, v in part["panels"].items()}),
+            "ingest/s",
+            part["ingest_clicks_per_s"],
+        )
+        print(f"  targets {'met' if part['targets_met'] else 'NOT met'}")
+    print(f"written to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
