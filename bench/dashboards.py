@@ -469,6 +469,12 @@ def naive_clicks(f: Any) -> dict[str, Any]:
         "WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s GROUP BY d, ch.network",
         [f.workspace.pk, _param(since), _param(until)],
     )
+    _rows(
+        "SELECT l.post_id, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END) AS h FROM links_click c "
+        "JOIN links_shortlink l ON l.id = c.link_id WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s "
+        "GROUP BY l.post_id ORDER BY h DESC LIMIT 20",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
     tz = f.workspace.tzinfo
     per_day: dict[dt.date, list[int]] = {}
     per_network: dict[str, int] = {}
@@ -505,23 +511,35 @@ def naive_followers(f: Any) -> dict[str, Any]:
 
 
 def naive_site(f: Any) -> dict[str, Any]:
+    """The site panel's figures from the raw visits: totals per network, per day, per campaign, per post."""
     since, until = _bounds(f)
-    rows = _rows(
-        "SELECT network, COUNT(*), SUM(CASE WHEN bounced THEN 1 ELSE 0 END), SUM(engaged_seconds) "
-        "FROM analytics_visit WHERE workspace_id = %s AND started_at >= %s AND started_at < %s GROUP BY network",
-        [f.workspace.pk, _param(since), _param(until)],
+    where = "FROM analytics_visit WHERE workspace_id = %s AND started_at >= %s AND started_at < %s"
+    params = [f.workspace.pk, _param(since), _param(until)]
+    sums = "COUNT(*), SUM(CASE WHEN bounced THEN 1 ELSE 0 END), SUM(engaged_seconds)"
+    rows = _rows(f"SELECT network, {sums} {where} GROUP BY network", params)
+    day = _local_day_sql("started_at", f.workspace.timezone)
+    _rows(f"SELECT {day} AS d, COUNT(*) {where} AND network <> '' GROUP BY d", params)
+    _rows(
+        f"SELECT campaign, {sums} {where} AND network <> '' GROUP BY campaign ORDER BY 2 DESC LIMIT 20",
+        params,
+    )
+    _rows(
+        f"SELECT post_id, {sums} {where} AND post_id IS NOT NULL GROUP BY post_id ORDER BY 2 DESC LIMIT 20",
+        params,
     )
     return {"social_visits": sum(int(r[1]) for r in rows if r[0]), "visits": sum(int(r[1]) for r in rows)}
 
 
 def naive_conversions(f: Any) -> dict[str, Any]:
+    """The conversions panel's one grouping, from the raw conversions."""
     since, until = _bounds(f)
     rows = _rows(
-        "SELECT goal, currency, COUNT(*), SUM(revenue) FROM analytics_conversion "
-        "WHERE workspace_id = %s AND at >= %s AND at < %s GROUP BY goal, currency",
+        "SELECT goal, network, campaign, post_id, currency, COUNT(*), COUNT(revenue), SUM(revenue) "
+        "FROM analytics_conversion WHERE workspace_id = %s AND at >= %s AND at < %s "
+        "GROUP BY goal, network, campaign, post_id, currency",
         [f.workspace.pk, _param(since), _param(until)],
     )
-    return {"conversions": sum(int(r[2]) for r in rows)}
+    return {"conversions": sum(int(r[5]) for r in rows)}
 
 
 def naive_funnel(f: Any) -> dict[str, Any]:
@@ -532,9 +550,17 @@ def naive_funnel(f: Any) -> dict[str, Any]:
         "GROUP BY l.post_id",
         [f.workspace.pk, _param(since), _param(until)],
     )
-    visits = naive_site(f)
+    visits = _rows(
+        "SELECT post_id, COUNT(*) FROM analytics_visit WHERE workspace_id = %s AND started_at >= %s "
+        "AND started_at < %s AND network <> '' GROUP BY post_id",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
     conversions = naive_conversions(f)
-    return {"clicks": sum(int(r[1]) for r in clicks), "visits": visits["social_visits"], **conversions}
+    return {
+        "clicks": sum(int(r[1]) for r in clicks),
+        "visits": sum(int(r[1]) for r in visits),
+        **conversions,
+    }
 
 
 NAIVE = {
@@ -750,8 +776,8 @@ def main() -> None:
     )
     parser.add_argument("--clicks", type=int, default=10_000_000)
     parser.add_argument("--snapshots", type=int, default=1_000_000)
-    parser.add_argument("--visits", type=int, default=500_000)
-    parser.add_argument("--conversions", type=int, default=20_000)
+    parser.add_argument("--visits", type=int, default=1_000_000)
+    parser.add_argument("--conversions", type=int, default=30_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--naive-runs", type=int, default=5)
     parser.add_argument("--ingest-rate", type=int, default=12_000, help="clicks/s the ingest process aims at")

@@ -211,7 +211,7 @@ def _conversion_out(conversion: Conversion, created: bool) -> dict[str, Any]:
     "answers 200 with `created: false`. Attributed to the visitor's last social visit within 30 days.",
 )
 def tracker_conversion_create(request: HttpRequest, payload: ConversionIn) -> Status[Any]:
-    auth = request.auth
+    auth = getattr(request, "auth", None)
     if not isinstance(auth, SiteKey):  # pragma: no cover - the auth above
         raise AuthenticationError()
     recorded = services.conversion_record(

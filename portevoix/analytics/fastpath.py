@@ -42,6 +42,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]
 
+MAX_ATTEMPTS = 10  # a batch failing this many flushes in a row is dropped (logged), not retried forever
 SCRIPT_PATH = "/t/pv.js"
 BEACON_PATH = "/t/e"
 SCRIPT = (Path(__file__).parent / "static" / "analytics" / "pv.js").read_bytes()
@@ -146,6 +147,7 @@ class TrackerPath:
         self._thread: threading.Thread | None = None
         self.stored = 0
         self.dropped = 0
+        self._failures = 0
         self.refused: collections.Counter[int] = collections.Counter()
         cache.register(self)
         atexit.register(self._at_exit)
@@ -374,11 +376,20 @@ class TrackerPath:
             try:
                 stored = self._store(hits)
             except Exception:
-                self._retry = hits
+                self._failures += 1
+                if self._failures >= MAX_ATTEMPTS:  # a batch the database refuses for good: give it up
+                    logger.error(
+                        "Dropping %s tracker events refused %s times in a row", len(hits), self._failures
+                    )
+                    self.dropped += len(hits)
+                    self._failures = 0
+                else:
+                    self._retry = hits
                 from django.db import connection
 
                 connection.close()
                 raise
+            self._failures = 0
             self.stored += stored
             return stored
 

@@ -21,6 +21,7 @@ MAX_NAME = 100
 MAX_DOMAINS = 2000
 MAX_PATH = 500
 MAX_TAG = 150
+SECRET_PREFIX = "pvs_"  # server-side conversions keys
 
 
 class Site(models.Model):

@@ -25,7 +25,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from portevoix.analytics import networks
-from portevoix.analytics.models import Conversion, Site, Visit
+from portevoix.analytics.models import SECRET_PREFIX, Conversion, Site, Visit
 from portevoix.core.errors import NotFound, ValidationFailed
 from portevoix.core.secrets import digest
 from portevoix.workspaces import permissions
@@ -42,9 +42,11 @@ def site_list(*, by: Membership) -> QuerySet[Site]:
 
 
 def site_get(*, by: Membership, site_id: int) -> Site:
-    site = site_list(by=by).filter(pk=site_id).first()
+    """A site of the caller's workspace: another workspace's id is "not found" whatever the role."""
+    site = Site.objects.filter(workspace=by.workspace, pk=site_id).first()
     if site is None:
         raise NotFound(_("No such site."))
+    permissions.require(by, "analytics.view")
     return site
 
 
@@ -84,8 +86,6 @@ def resolve_site(public_key: str) -> tuple[int, int, tuple[str, ...]] | None:
 
 def site_for_secret(secret: str) -> Site | None:
     """The site whose server-side conversions key this is; None for anything else."""
-    from portevoix.analytics.services import SECRET_PREFIX
-
     if not secret.startswith(SECRET_PREFIX) or len(secret) > 100 or "\x00" in secret:
         return None
     return Site.objects.filter(secret_hash=digest(secret)).select_related("workspace").first()
@@ -194,24 +194,24 @@ def visits_by(
         seconds[_key(key)].append(value)
     for key, values in seconds.items():
         row(key).median_engaged_seconds = float(statistics.median(values))
-    for found in (
+    for converted in (
         Conversion.objects.filter(visit__in=visits.values("pk"))
         .annotate(k=_key_expression(group, "started_at", tz, prefix="visit__"))
         .values("k")
         .annotate(n=Count("visit", distinct=True))
         .order_by()
     ):
-        row(_key(found["k"])).converted_visits = found["n"]
-    for found in (
+        row(_key(converted["k"])).converted_visits = converted["n"]
+    for sums in (
         conversions.annotate(k=_key_expression(group, "at", tz))
         .values("k", "currency")
         .annotate(n=Count("id"), r=Sum("revenue"))
         .order_by()
     ):
-        item = row(_key(found["k"]))
-        item.conversions += found["n"]
-        if found["r"] is not None and found["currency"]:
-            item.revenue[found["currency"]] = item.revenue.get(found["currency"], Decimal("0")) + found["r"]
+        item = row(_key(sums["k"]))
+        item.conversions += sums["n"]
+        if sums["r"] is not None and sums["currency"]:
+            item.revenue[sums["currency"]] = item.revenue.get(sums["currency"], Decimal("0")) + sums["r"]
     for item in rows.values():
         if item.visits:
             item.bounce_rate = item.bounces / item.visits * 100

@@ -17,13 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portevoix.analytics import beacon, cache
-from portevoix.analytics.models import MAX_DOMAINS, MAX_NAME, Conversion, Site, Visit
+from portevoix.analytics.models import MAX_DOMAINS, MAX_NAME, SECRET_PREFIX, Conversion, Site, Visit
 from portevoix.core.errors import ValidationFailed
 from portevoix.core.secrets import digest
 from portevoix.workspaces import audit, permissions
 from portevoix.workspaces.models import Membership
 
-SECRET_PREFIX = "pvs_"
 SESSION_GAP = dt.timedelta(minutes=30)
 ATTRIBUTION_WINDOW = dt.timedelta(days=30)
 MAX_SITE_DOMAINS = 20

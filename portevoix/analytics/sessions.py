@@ -163,7 +163,11 @@ class Sessions:
             self._geo = Geo(self._geoip_path)
         batch = Batch()
         used = 0
+        # A site deleted while its beacons waited in the buffer: they are dropped (not retried forever).
+        live = set(Site.objects.filter(pk__in={hit.site_id for hit in hits}).values_list("pk", flat=True))
         for hit in hits:
+            if hit.site_id not in live:
+                continue
             device, is_bot = classify(hit.user_agent)
             if is_bot:
                 self.bots += 1
@@ -217,7 +221,7 @@ class Sessions:
             visitor=key[1],
             started_at=at,
             last_seen_at=at,
-            landing_path=item.path[:500],
+            landing_path=item.path.split("?", 1)[0].split("#", 1)[0][:500],  # never the query
             referrer_host=host,
             source=source[:150],
             medium=medium[:150],

@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from portevoix.core.api import error_responses
-from portevoix.core.errors import NotFound
 from portevoix.dashboards import selectors
 from portevoix.dashboards.schemas import DashboardParams, PanelOut, SummaryOut
 from portevoix.workspaces import permissions
@@ -46,20 +44,27 @@ def dashboards_summary(request: HttpRequest, params: Query[DashboardParams]) -> 
     return selectors.summary(filters, compare=params.compare)
 
 
-@router.get(
-    "/dashboards/panels/{name}",
-    response={200: PanelOut, **error_responses(403, 404)},
-    summary="One dashboard panel for a period",
-    description="`name`: followers, posts, best_worst, clicks, site, conversions, traffic or funnel. Same "
-    "parameters as the summary.",
-)
-def dashboards_panel(request: HttpRequest, name: str, params: Query[DashboardParams]) -> dict[str, Any]:
-    filters = _filters(request, params)
-    if name not in selectors.PANELS:
-        raise NotFound(_("No such panel."))
-    return {
-        "name": name,
-        "period": filters.as_dict(),
-        "previous": filters.previous().as_dict() if params.compare else None,
-        "panel": selectors.panel(filters, name, compare=params.compare),
-    }
+def _panel_route(name: str) -> None:
+    """One GET per panel (fixed paths, each in the OpenAPI document): /dashboards/panels/<name>."""
+
+    def view(request: HttpRequest, params: Query[DashboardParams]) -> dict[str, Any]:
+        filters = _filters(request, params)
+        return {
+            "name": name,
+            "period": filters.as_dict(),
+            "previous": filters.previous().as_dict() if params.compare else None,
+            "panel": selectors.panel(filters, name, compare=params.compare),
+        }
+
+    view.__name__ = f"dashboards_panel_{name}"
+    router.get(
+        f"/dashboards/panels/{name}",
+        response={200: PanelOut, **error_responses(403)},
+        summary=f"Dashboard panel: {name}",
+        description=f"The `{name}` panel alone (docs/dashboards.md); same parameters as the summary.",
+        operation_id=f"dashboards_panel_{name}",
+    )(view)
+
+
+for _name in selectors.PANELS:
+    _panel_route(_name)

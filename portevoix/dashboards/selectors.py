@@ -39,7 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Substr
@@ -52,7 +52,7 @@ from portevoix.core.errors import ValidationFailed
 from portevoix.dashboards.models import ClickDaily, ConversionDaily, VisitDaily
 from portevoix.metrics import formulas
 from portevoix.metrics.models import METRIC_FIELDS, FollowerDaily, PostMetricLatest
-from portevoix.metrics.selectors import FOLLOWERS_LOOKBACK, PostMetricRow
+from portevoix.metrics.selectors import FOLLOWERS_LOOKBACK
 from portevoix.planning.models import Rubric
 from portevoix.publishing.models import Target, TargetState
 from portevoix.workspaces.models import Workspace
@@ -325,9 +325,33 @@ def panel_followers(f: Filters) -> dict[str, Any]:
 # --- Post metrics -----------------------------------------------------------------------------------
 
 
-def _post_rows(f: Filters) -> list[PostMetricRow]:
-    """Latest figures of the posts x channels published in the period (the metrics' own row type, whose
-    rates come from metrics/formulas.py)."""
+class PostRow(NamedTuple):
+    """One published post x channel with its newest figures (None: not available) and the engagement
+    figures of metrics/formulas.py (a tuple: thousands are made per request)."""
+
+    target_id: int
+    post_id: int
+    post_title: str
+    channel_id: int
+    channel_name: str
+    network: str
+    rubric_id: int | None
+    published_at: dt.datetime
+    views: int | None
+    reach: int | None
+    likes: int | None
+    comments: int | None
+    shares: int | None  # reposts + quotes (formulas.shares_total)
+    saves: int | None
+    followers: int | None  # the channel's followers on the day of publication (None: not known)
+    engagements: int | None
+    er: float | None
+    err: float | None
+
+
+def _post_rows(f: Filters) -> list[PostRow]:
+    """Latest figures of the posts x channels published in the period, newest first (PostMetricLatest,
+    followers at publication as in metrics.selectors.post_metrics: the last daily count within a week)."""
     tz = f.workspace.tzinfo
     since = dt.datetime.combine(f.start, dt.time.min, tzinfo=tz)
     until = dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
@@ -351,102 +375,107 @@ def _post_rows(f: Filters) -> list[PostMetricRow]:
             "post__title",
             Substr("post__text", 1, 80),
             "published_at",
-            "collected_at",
-            "source",
             *METRIC_FIELDS,
         )
     )
-    followers: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    followers: dict[int, dict[dt.date, int]] = defaultdict(dict)
     channel_ids = {row[2] for row in found}
     if channel_ids:
-        for channel_id, day, count in (
-            FollowerDaily.objects.filter(
-                workspace=f.workspace,
-                channel_id__in=channel_ids,
-                day__gte=f.start - FOLLOWERS_LOOKBACK,
-                day__lte=f.end,
-            )
-            .order_by("day")
-            .values_list("channel_id", "day", "followers")
-        ):
-            followers[channel_id].append((day, count))
+        for channel_id, day, count in FollowerDaily.objects.filter(
+            workspace=f.workspace,
+            channel_id__in=channel_ids,
+            day__gte=f.start - FOLLOWERS_LOOKBACK,
+            day__lte=f.end,
+        ).values_list("channel_id", "day", "followers"):
+            followers[channel_id][day] = count
+    lookback = FOLLOWERS_LOOKBACK.days
+    one_day = dt.timedelta(days=1)
+    engagements_of, er_of, err_of, shares_of = (
+        formulas.engagements,
+        formulas.er,
+        formulas.err,
+        formulas.shares_total,
+    )
     rows = []
     for row in found:
-        (
-            target_id,
-            post_id,
-            channel_id,
-            channel_name,
-            network,
-            rubric_id,
-            title,
-            text,
-            published,
-            collected,
-            source,
-        ) = row[:11]
-        day = timezone.localtime(published, tz).date()
-        known = [n for d, n in followers.get(channel_id, ()) if day - FOLLOWERS_LOOKBACK <= d <= day]
+        target_id, post_id, channel_id, channel_name, network, rubric_id, title, text, published = row[:9]
+        views, reach, likes, comments, shares, saves, quotes = row[9:]
+        day = published.astimezone(tz).date()
+        counts = followers.get(channel_id)
+        count = None
+        if counts:
+            for back in range(lookback + 1):
+                count = counts.get(day - one_day * back)
+                if count is not None:
+                    break
+        engagements = engagements_of(
+            likes=likes, comments=comments, shares=shares, saves=saves, quotes=quotes
+        )
         rows.append(
-            PostMetricRow(
-                target_id=target_id,
-                post_id=post_id,
-                post_title=(title or text or f"#{post_id}")[:80],
-                channel_id=channel_id,
-                channel_name=channel_name,
-                network=network,
-                rubric_id=rubric_id,
-                published_at=published,
-                url="",
-                collected_at=collected,
-                source=source,
-                followers=known[-1] if known else None,
-                **dict(zip(METRIC_FIELDS, row[11:], strict=True)),
+            PostRow(
+                target_id,
+                post_id,
+                (title or text or f"#{post_id}")[:80],
+                channel_id,
+                channel_name,
+                network,
+                rubric_id,
+                published,
+                views,
+                reach,
+                likes,
+                comments,
+                shares_of(shares, quotes),
+                saves,
+                count,
+                engagements,
+                er_of(engagements, count),
+                err_of(engagements, reach=reach, views=views),
             )
         )
     return rows
 
 
-def _aggregate(rows: list[PostMetricRow]) -> dict[str, Any]:
-    engaged = [r for r in rows if r.engagements is not None and (r.reach if r.reach is not None else r.views)]
-    reach_sum = sum((r.reach if r.reach is not None else r.views) or 0 for r in engaged)
-    shares = _known_sum(formulas.shares_total(r.shares, r.quotes) for r in rows)
+def _aggregate(rows: list[PostRow]) -> dict[str, Any]:
+    """Totals of a group of posts: sums of what is known (None when nothing is), ER of the group
+    (formulas.er_channel) and ERR as sum of engagements / sum of reach-or-views of the posts having both."""
+    sums: dict[str, int | None] = dict.fromkeys(
+        ("views", "reach", "likes", "comments", "shares", "saves", "engagements")
+    )
+    err_engagements = err_reach = 0
+    err_known = False
+    for r in rows:
+        for name, value in (
+            ("views", r.views), ("reach", r.reach), ("likes", r.likes), ("comments", r.comments),
+            ("shares", r.shares), ("saves", r.saves), ("engagements", r.engagements),
+        ):  # fmt: skip
+            if value is not None:
+                sums[name] = (sums[name] or 0) + value
+        seen = r.reach if r.reach is not None else r.views
+        if r.engagements is not None and seen:
+            err_known = True
+            err_engagements += r.engagements
+            err_reach += seen
     er = formulas.er_channel([r.engagements for r in rows], [r.followers for r in rows])
     return {
         "posts": len(rows),
-        "views": _known_sum(r.views for r in rows),
-        "reach": _known_sum(r.reach for r in rows),
-        "likes": _known_sum(r.likes for r in rows),
-        "comments": _known_sum(r.comments for r in rows),
-        "shares": shares,
-        "saves": _known_sum(r.saves for r in rows),
-        "engagements": _known_sum(r.engagements for r in rows),
+        **sums,
         "er": None if er is None else round(er, 2),
-        "err": _rate(sum(r.engagements or 0 for r in engaged), reach_sum) if engaged else None,
+        "err": _rate(err_engagements, err_reach) if err_known else None,
     }
 
 
-def _post_dict(row: PostMetricRow) -> dict[str, Any]:
-    return {
-        "target_id": row.target_id,
-        "post_id": row.post_id,
-        "title": row.post_title,
-        "channel_id": row.channel_id,
-        "channel_name": row.channel_name,
-        "network": row.network,
-        "published_at": row.published_at.isoformat(),
-        **{name: getattr(row, name) for name in METRIC_FIELDS},
-        "followers": row.followers,
-        "engagements": row.engagements,
-        "er": None if row.er is None else round(row.er, 2),
-        "err": None if row.err is None else round(row.err, 2),
-    }
+def _post_dict(row: PostRow) -> dict[str, Any]:
+    result = row._asdict()
+    result["title"] = result.pop("post_title")
+    result["published_at"] = row.published_at.isoformat()
+    result["er"] = None if row.er is None else round(row.er, 2)
+    result["err"] = None if row.err is None else round(row.err, 2)
+    return result
 
 
-def _grouped(
-    rows: list[PostMetricRow], key: Callable[[PostMetricRow], Any]
-) -> dict[Any, list[PostMetricRow]]:
-    groups: dict[Any, list[PostMetricRow]] = defaultdict(list)
+def _grouped(rows: list[PostRow], key: Callable[[PostRow], Any]) -> dict[Any, list[PostRow]]:
+    groups: dict[Any, list[PostRow]] = defaultdict(list)
     for row in rows:
         groups[key(row)].append(row)
     return groups
@@ -507,7 +536,7 @@ def panel_best_worst(f: Filters) -> dict[str, Any]:
     if not ranked:
         ranked, by = [r for r in rows if r.engagements is not None], "engagements"
 
-    def key(r: PostMetricRow) -> float:
+    def key(r: PostRow) -> float:
         return float(r.err if by == "err" else r.engagements)  # type: ignore[arg-type]
 
     ordered = sorted(ranked, key=lambda r: (-key(r), r.target_id))
@@ -542,12 +571,16 @@ def panel_clicks(f: Filters) -> dict[str, Any]:
         for item in rows.values("day").annotate(h=Sum("humans"), b=Sum("bots")).order_by()
     }
     days = _days(f)
-    by_network = list(
-        rows.values("network").annotate(humans=Sum("humans"), bots=Sum("bots")).order_by("-humans")
-    )
-    by_channel = list(
-        rows.values("channel_id").annotate(humans=Sum("humans"), bots=Sum("bots")).order_by("-humans")[:TOP]
-    )
+    networks: dict[str, dict[str, Any]] = {}
+    channels = []
+    for item in (
+        rows.values("channel_id", "network").annotate(humans=Sum("humans"), bots=Sum("bots")).order_by()
+    ):
+        entry = networks.setdefault(item["network"], {"network": item["network"], "humans": 0, "bots": 0})
+        entry["humans"] += item["humans"]
+        entry["bots"] += item["bots"]
+        channels.append(item)
+    by_channel = sorted(channels, key=lambda item: -item["humans"])[:TOP]
     by_post = list(
         rows.exclude(post_id=0)
         .values("post_id")
@@ -556,15 +589,24 @@ def panel_clicks(f: Filters) -> dict[str, Any]:
     )
     names = _channel_names(f.workspace, (item["channel_id"] for item in by_channel))
     titles = _titles(f.workspace, (item["post_id"] for item in by_post))
-    humans = sum(v[0] for v in per_day.values())
-    bots = sum(v[1] for v in per_day.values())
     return {
-        "totals": {"humans": humans, "bots": bots},
+        "totals": {
+            "humans": sum(v[0] for v in per_day.values()),
+            "bots": sum(v[1] for v in per_day.values()),
+        },
         "days": [day.isoformat() for day in days],
         "humans": [per_day.get(day, (0, 0))[0] for day in days],
         "bots": [per_day.get(day, (0, 0))[1] for day in days],
-        "by_network": by_network,
-        "by_channel": [{**item, "channel_name": names.get(item["channel_id"], "")} for item in by_channel],
+        "by_network": sorted(networks.values(), key=lambda item: (-item["humans"], item["network"])),
+        "by_channel": [
+            {
+                "channel_id": item["channel_id"],
+                "channel_name": names.get(item["channel_id"], ""),
+                "humans": item["humans"],
+                "bots": item["bots"],
+            }
+            for item in by_channel
+        ],
         "by_post": [{**item, "title": titles.get(item["post_id"], "")} for item in by_post],
         "formulas": _formulas("clicks"),
     }
@@ -656,13 +698,10 @@ def _revenue(items: Iterable[dict[str, Any]]) -> dict[str, str]:
     return {currency: _money(value) for currency, value in sorted(money.items())}
 
 
-def _by(rows: QuerySet[ConversionDaily], field: str, limit: int | None = None) -> list[dict[str, Any]]:
+def _by(items: list[dict[str, Any]], field: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Conversions and revenue per value of ``field`` from the grouped rows, most conversions first."""
     grouped: dict[Any, dict[str, Any]] = {}
-    for item in (
-        rows.values(field, "currency")
-        .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
-        .order_by()
-    ):
+    for item in items:
         entry = grouped.setdefault(item[field], {field: item[field], "conversions": 0, "_items": []})
         entry["conversions"] += item["c"]
         entry["_items"].append(item)
@@ -675,24 +714,19 @@ def _by(rows: QuerySet[ConversionDaily], field: str, limit: int | None = None) -
 
 
 def panel_conversions(f: Filters) -> dict[str, Any]:
-    rows = _conversions(f)
-    by_goal = _by(rows, "goal")
-    by_network = _by(rows.exclude(network=""), "network")
-    by_campaign = _by(rows.exclude(campaign=""), "campaign", TOP)
-    by_post = _by(rows.exclude(post_id=0), "post_id", TOP)
+    items = list(
+        _conversions(f)
+        .values("goal", "network", "campaign", "post_id", "currency")
+        .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
+        .order_by()
+    )
+    by_post = _by([i for i in items if i["post_id"]], "post_id", TOP)
     titles = _titles(f.workspace, (item["post_id"] for item in by_post))
-    money: dict[str, Decimal] = defaultdict(Decimal)
-    for entry in by_goal:
-        for currency, value in entry["revenue"].items():
-            money[currency] += Decimal(value)
     return {
-        "totals": {
-            "conversions": sum(entry["conversions"] for entry in by_goal),
-            "revenue": {currency: _money(value) for currency, value in sorted(money.items())},
-        },
-        "by_goal": by_goal,
-        "by_network": by_network,
-        "by_campaign": by_campaign,
+        "totals": {"conversions": sum(i["c"] for i in items), "revenue": _revenue(items)},
+        "by_goal": _by(items, "goal"),
+        "by_network": _by([i for i in items if i["network"]], "network"),
+        "by_campaign": _by([i for i in items if i["campaign"]], "campaign", TOP),
         "by_post": [{**item, "title": titles.get(item["post_id"], "")} for item in by_post],
         "formulas": _formulas("conversions", "revenue"),
     }
@@ -729,23 +763,16 @@ def panel_traffic(f: Filters) -> dict[str, Any]:
 
 def panel_funnel(f: Filters) -> dict[str, Any]:
     clicks = dict(
-        _clicks(f)
-        .exclude(post_id=0)
-        .values("post_id")
-        .annotate(h=Sum("humans"))
-        .order_by()
-        .values_list("post_id", "h")
+        _clicks(f).values("post_id").annotate(h=Sum("humans")).order_by().values_list("post_id", "h")
     )
-    total_clicks = _clicks(f).aggregate(h=Sum("humans"))["h"] or 0
+    total_clicks = sum(clicks.values())
+    clicks.pop(0, None)
     visit_rows = _visits(f).exclude(network="")
     visits = dict(
-        visit_rows.exclude(post_id=0)
-        .values("post_id")
-        .annotate(v=Sum("visits"))
-        .order_by()
-        .values_list("post_id", "v")
+        visit_rows.values("post_id").annotate(v=Sum("visits")).order_by().values_list("post_id", "v")
     )
-    total_visits = visit_rows.aggregate(v=Sum("visits"))["v"] or 0
+    total_visits = sum(visits.values())
+    visits.pop(0, None)
     conversion_rows = _conversions(f)
     per_post_conv: dict[int, list[dict[str, Any]]] = defaultdict(list)
     total_conversions = 0

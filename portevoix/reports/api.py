@@ -3,8 +3,12 @@ writes). Thin: selectors and services do the work; docs/reports.md."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -137,36 +141,47 @@ def schedules_create(request: HttpRequest, payload: ScheduleIn) -> Status[Any]:
 
 
 @router.patch(
-    "/reports/schedules/{schedule_id}",
+    "/reports/schedules/{id}",
     response={200: ScheduleOut, **error_responses(403, 404)},
     summary="Change a report schedule",
 )
-def schedules_update(request: HttpRequest, schedule_id: ObjectId, payload: SchedulePatch) -> dict[str, Any]:
+def schedules_update(request: HttpRequest, id: ObjectId, payload: SchedulePatch) -> dict[str, Any]:
     by = member(request)
-    item = selectors.schedule_get(by=by, schedule_id=schedule_id)
+    item = selectors.schedule_get(by=by, schedule_id=id)
     permissions.require(by, "analytics.manage")
     item = services.schedule_update(by=by, schedule_obj=item, data=_input(payload, item))
     return _out(item)
 
 
 @router.delete(
-    "/reports/schedules/{schedule_id}",
+    "/reports/schedules/{id}",
     response={204: None, **error_responses(403, 404)},
     summary="Delete a report schedule",
 )
-def schedules_delete(request: HttpRequest, schedule_id: ObjectId) -> Status[None]:
+def schedules_delete(request: HttpRequest, id: ObjectId) -> Status[None]:
     by = member(request)
-    item = selectors.schedule_get(by=by, schedule_id=schedule_id)
+    item = selectors.schedule_get(by=by, schedule_id=id)
     services.schedule_delete(by=by, schedule_obj=item)
     return Status(204, None)
 
 
 def _put_file(request: HttpRequest) -> Any:
-    """The ``file`` part of a multipart PUT body (Django parses multipart bodies of POST only)."""
+    """The image of a PUT: the ``file`` part of a multipart body (Django parses multipart bodies of POST
+    only), or ``{"content_base64": "..."}`` in JSON for clients that cannot send multipart with PUT."""
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+            encoded = body["content_base64"] if isinstance(body, dict) else None
+            data = base64.b64decode(encoded, validate=True) if isinstance(encoded, str) else None
+        except (ValueError, KeyError, binascii.Error):
+            data = None
+        if data is None:
+            message = _("Send the image as base64 in “content_base64”.")
+            raise ValidationFailed(message, fields={"content_base64": [message]})
+        return SimpleUploadedFile("logo", data)
     if request.content_type != "multipart/form-data":
-        raise ValidationFailed(
-            _("Send the logo as multipart/form-data in the “file” part."), fields={"file": [_("Required.")]}
-        )
+        message = _("Send the logo as multipart/form-data in the “file” part.")
+        raise ValidationFailed(message, fields={"file": [message]})
     method = request.method
     request.method = "POST"
     request.META["REQUEST_METHOD"] = "POST"
@@ -177,7 +192,8 @@ def _put_file(request: HttpRequest) -> Any:
         request.method = method
     upload = request.FILES.get("file")
     if upload is None:
-        raise ValidationFailed(_("Send the logo in the “file” part."), fields={"file": [_("Required.")]})
+        message = _("Send the logo in the “file” part.")
+        raise ValidationFailed(message, fields={"file": [message]})
     return upload
 
 
@@ -185,8 +201,8 @@ def _put_file(request: HttpRequest) -> Any:
     "/reports/logo",
     response={200: LogoOut, **error_responses(403, 413)},
     summary="Set the logo printed on reports",
-    description="`multipart/form-data` with the image in `file`: PNG or JPEG (read from the file's bytes; "
-    "SVG is refused), at most 1 MB and 4 megapixels.",
+    description='`multipart/form-data` with the image in `file` (or JSON `{"content_base64": ...}`): '
+    "PNG or JPEG (read from the file's bytes; SVG is refused), at most 1 MB and 4 megapixels.",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -197,7 +213,14 @@ def _put_file(request: HttpRequest) -> Any:
                         "properties": {"file": {"type": "string", "format": "binary"}},
                         "required": ["file"],
                     }
-                }
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"content_base64": {"type": "string", "format": "byte"}},
+                        "required": ["content_base64"],
+                    }
+                },
             },
         }
     },

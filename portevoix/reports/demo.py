@@ -357,7 +357,7 @@ def _tracker(
             if at < now:
                 visits.append(_visit(rng, visit_model, site, at.astimezone(dt.UTC), "", None, None))
     visit_model.objects.bulk_create(visits, batch_size=500)
-    conversions = []
+    conversions: list[Any] = []
     for visit in visits:
         roll = rng.random()
         if visit.bounced or roll > 0.12:

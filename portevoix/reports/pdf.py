@@ -9,6 +9,7 @@ Call inside ``translation.override(language)``.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from pathlib import Path
@@ -90,7 +91,7 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
-def _date(value: object) -> str:
+def _date(value: dt.date) -> str:
     return django_formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
@@ -134,7 +135,7 @@ def _line_chart(chart: Chart, width: float, height: float) -> Drawing:
     plot.x, plot.y = 40, 30
     plot.width, plot.height = width - 60, height - 55
     data = []
-    days = []
+    days: list[dt.date] = []
     for series in chart.series:
         points = [(index, value) for index, (_day, value) in enumerate(series.points) if value is not None]
         days = [day for day, _value in series.points] or days
@@ -216,7 +217,7 @@ def _chart(chart: Chart, styles: dict[str, ParagraphStyle], width: float) -> lis
 
 
 def _post_table(rows: list[PostRow], styles: dict[str, ParagraphStyle], *, limit: int) -> Table:
-    header = [
+    header: list[object] = [
         _("Post"),
         _("Channel"),
         _("Published"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -308,12 +308,14 @@ class RunResult:
 def schedules_run_due(*, now: dt.datetime | None = None, limit: int = 100) -> RunResult:
     now = now or timezone.now()
     result = RunResult()
-    due: Iterable[tuple[int, dt.datetime]] = (
+    due = (
         ReportSchedule.objects.filter(active=True, next_run_at__lte=now)
         .order_by("next_run_at")
         .values_list("pk", "next_run_at")[:limit]
     )
     for item_id, expected in list(due):
+        if expected is None:
+            continue
         result.due += 1
         item = claim(item_id, expected, now=now)
         if item is None:

@@ -8,7 +8,6 @@ urlpatterns = [
     path("w/<slug:slug>/reports/", views.reports_page, name="page"),
     path("w/<slug:slug>/reports/pdf/", views.reports_pdf, name="pdf"),
     path("w/<slug:slug>/reports/csv/", views.reports_csv, name="csv"),
-    path("w/<slug:slug>/reports/logo/", views.reports_logo, name="logo"),
     path("w/<slug:slug>/reports/logo/upload/", views.reports_logo_upload, name="logo_upload"),
     path("w/<slug:slug>/reports/logo/clear/", views.reports_logo_clear, name="logo_clear"),
     path("w/<slug:slug>/reports/schedules/new/", views.schedule_create, name="schedule_create"),

@@ -264,3 +264,25 @@ def test_lifespan_is_forwarded_and_both_buffers_flush_on_shutdown(site, team, dj
     assert (links.pending(), tracker.pending()) == (0, 0)
     assert Click.objects.count() == 1
     assert Visit.objects.count() == 1
+
+
+def test_a_batch_the_database_keeps_refusing_is_retried_then_dropped(django_app):
+    calls: list[int] = []
+
+    def failing(hits):
+        calls.append(len(hits))
+        raise RuntimeError("constraint")
+
+    tracker = TrackerPath(django_app, lookup=lambda key: (1, 1, ()), store=failing, flush_interval=3600)
+    try:
+        body = json.dumps({"k": "abcdefgh12345678", "v": VID, "e": "pageview", "p": "/"}).encode()
+        assert post(tracker, body)[0] == 204
+        for _attempt in range(10):
+            with pytest.raises(RuntimeError):
+                tracker.flush()
+        assert calls == [1] * 10
+        assert (tracker.pending(), tracker.dropped) == (0, 1)
+        assert tracker.flush() == 0
+    finally:
+        tracker._store = lambda hits: len(hits)
+        tracker.stop()

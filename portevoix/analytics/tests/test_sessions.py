@@ -216,3 +216,13 @@ def test_last_event_time_is_kept_for_the_installation_check(site):
     Sessions().store([hit(site, vid=visitor(), at=T0 + 5)])
     site.refresh_from_db()
     assert site.last_event_at == dt.datetime.fromtimestamp(T0 + 5, dt.UTC)
+
+
+def test_beacons_of_a_site_deleted_meanwhile_are_dropped_not_retried(site, team):
+    from portevoix.analytics import services
+
+    other = services.site_create(by=team.member(Role.OWNER), name="Gone").site
+    waiting = [hit(other, vid=visitor()), hit(site, vid=visitor())]
+    services.site_delete(by=team.member(Role.OWNER), site=other)
+    assert Sessions().store(waiting) == 1
+    assert list(Visit.objects.values_list("site_id", flat=True)) == [site.pk]

@@ -77,15 +77,19 @@ def test_followers_growth_and_rate(world):
     assert (vk["start_followers"], vk["end_followers"], vk["growth"]) == (1000, 1100, 100)
     assert vk["growth_rate"] == 10.0
     tg = next(c for c in panel["channels"] if c["network"] == "telegram")
-    assert tg["growth"] is None and tg["growth_rate"] is None  # no count: not available, not 0
+    assert tg["growth"] is None
+    assert tg["growth_rate"] is None
     assert panel["totals"] == {"followers": 1100, "growth": 100, "growth_rate": 10.0}
-    assert panel["series"][0] == 1000 and panel["series"][4] == 1050 and panel["series"][5] == 1050
+    assert panel["series"][0] == 1000
+    assert panel["series"][4] == 1050
+    assert panel["series"][5] == 1050
 
 
 def test_posts_totals_groups_and_not_available(world):
     panel = selectors.panel_posts(f(world))
     t = panel["totals"]
-    assert t["published"] == 3 and t["posts"] == 3
+    assert t["published"] == 3
+    assert t["posts"] == 3
     assert (t["views"], t["reach"], t["likes"]) == (2100, 900, 44)
     assert t["engagements"] == 54
     assert t["err"] == round(54 / 900 * 100, 2)  # Telegram has no engagements: left out of ERR
@@ -94,11 +98,13 @@ def test_posts_totals_groups_and_not_available(world):
     assert by_network["telegram"]["err"] is None
     assert by_network["telegram"]["views"] == 300
     good = next(p for p in panel["posts"] if p["title"] == "Good")
-    assert good["followers"] == 1050 and good["er"] == round(50 / 1050 * 100, 2)
+    assert good["followers"] == 1050
+    assert good["er"] == round(50 / 1050 * 100, 2)
     assert good["err"] == 10.0
     rubrics = {g["rubric_name"]: g["posts"] for g in panel["by_rubric"]}
     assert rubrics == {"Recipes": 1, "": 2}
-    assert "er" in panel["formulas"] and "err" in panel["formulas"]
+    assert "er" in panel["formulas"]
+    assert "err" in panel["formulas"]
 
 
 def test_best_and_worst_by_err(world):
@@ -111,7 +117,8 @@ def test_best_and_worst_by_err(world):
 def test_clicks_humans_and_bots_apart_and_filters(world):
     panel = selectors.panel_clicks(f(world))
     assert panel["totals"] == {"humans": 10, "bots": 3}
-    assert panel["humans"][4] == 10 and sum(panel["humans"]) == 10
+    assert panel["humans"][4] == 10
+    assert sum(panel["humans"]) == 10
     assert panel["by_post"][0]["title"] == "Good"
     assert selectors.panel_clicks(f(world, network="telegram"))["totals"] == {"humans": 0, "bots": 0}
     assert selectors.panel_clicks(f(world, rubric=world["rubric"].pk))["totals"]["humans"] == 10
@@ -119,7 +126,8 @@ def test_clicks_humans_and_bots_apart_and_filters(world):
 
 def test_site_conversions_and_funnel(world):
     site = selectors.panel_site(f(world))
-    assert site["totals"]["social_visits"] == 6 and site["totals"]["visits"] == 7
+    assert site["totals"]["social_visits"] == 6
+    assert site["totals"]["visits"] == 7
     assert site["totals"]["social_bounce_rate"] == round(2 / 6 * 100, 2)
     assert site["totals"]["social_avg_duration"] == 60.0
     assert site["by_campaign"][0]["campaign"] == "autumn"
@@ -185,11 +193,15 @@ def test_api_summary_and_panels(world, api_client_for):
     one = client.get(
         "/api/v1/dashboards/panels/funnel", {"start": "2025-10-01", "end": "2025-10-31", "compare": "false"}
     )
-    assert one.status_code == 200 and one.json()["panel"]["totals"]["clicks"] == 10
+    assert one.status_code == 200
+    assert one.json()["panel"]["totals"]["clicks"] == 10
     assert one.json()["previous"] is None
     assert client.get("/api/v1/dashboards/panels/nope").status_code == 404
+    for name in selectors.PANELS:
+        assert client.get(f"/api/v1/dashboards/panels/{name}").status_code == 200, name
     bad = client.get("/api/v1/dashboards/summary", {"start": "2025-10-31", "end": "2025-10-01"})
-    assert bad.status_code == 422 and bad.json()["error"]["fields"]["start"]
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"]["start"]
     assert (
         client.get("/api/v1/dashboards/summary", {"start": "2020-01-01", "end": "2025-10-01"}).status_code
         == 422
@@ -210,8 +222,10 @@ def test_page_renders_tables_without_js_in_bounded_queries(world, client_for, dj
         )
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'data-testid="funnel"' in html and "Good" in html
-    assert 'id="dashboard-charts"' in html and "chart.umd.min.js" in html
+    assert 'data-testid="funnel"' in html
+    assert "Good" in html
+    assert 'id="dashboard-charts"' in html
+    assert "chart.umd.min.js" in html
     assert 'data-testid="delta-humans"' in html
     bad = client.get(url, {"preset": "custom", "start": "2025-10-31", "end": "2025-10-01"})
     assert bad.status_code == 422

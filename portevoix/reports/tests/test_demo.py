@@ -43,10 +43,14 @@ def test_demo_command_adds_results_once(capsys):
     workspace = Workspace.objects.get(name__startswith="Demo: ")
     first = counts(workspace)
     assert first["channels"] == 4
-    assert {c.network for c in Channel.objects.filter(workspace=workspace)} == {"telegram", "vk", "mastodon", "bluesky"}
-    assert all(c.status == ChannelStatus.DISCONNECTED and c.name.startswith("Demo · ") for c in Channel.objects.filter(workspace=workspace))
+    channels = list(Channel.objects.filter(workspace=workspace))
+    assert {c.network for c in channels} == {"telegram", "vk", "mastodon", "bluesky"}
+    assert all(c.status == ChannelStatus.DISCONNECTED for c in channels)
+    assert all(c.name.startswith("Demo · ") for c in channels)
     assert first["posts"] > 50
-    assert all(p.title.startswith("[Demo] ") and p.rubric_id for p in Post.objects.filter(workspace=workspace))
+    posts = list(Post.objects.filter(workspace=workspace))
+    assert all(p.title.startswith("[Demo] ") for p in posts)
+    assert all(p.rubric_id for p in posts)
     assert first["followers"] == 4 * 91
     assert first["snapshots"] > 100
     assert first["clicks"] > 100
@@ -68,10 +72,12 @@ def test_demo_command_adds_results_once(capsys):
     kpi = {figure.key: figure.value for figure in report.kpis}
     assert kpi["followers"] > 9000
     assert kpi["follower_growth"] > 0
-    assert kpi["views"] and kpi["engagements"] and kpi["err"] and kpi["er"]
+    for key in ("views", "engagements", "err", "er"):
+        assert kpi[key], key
     assert kpi["clicks"] > 0
     assert report.site_source == "tracker"
-    assert kpi["visits"] > 0 and kpi["conversions"] > 0
+    assert kpi["visits"] > 0
+    assert kpi["conversions"] > 0
     assert 20 < kpi["bounce_rate"] < 70
 
 
