@@ -402,7 +402,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "workspace": ws,
         "other": other,
-        "ingest_links": [link.pk for link in links[-20:]],
+        "ingest_links": [link.pk for link in links[-40:]],
         "sizes": {
             "clicks": clicks_written,
             "metric_snapshots": snapshots_written,
@@ -610,7 +610,7 @@ def check(f: Any) -> list[str]:
 
 
 def ingest_main(
-    env: dict[str, str], link_ids: list[int], workspace_id: int, rate: int, stop: Any, out: Any
+    env: dict[str, str], link_ids: list[int], workspace_id: int, rate: float, stop: Any, out: Any, slot: int
 ) -> None:
     os.environ.update(env)
     setup_django(migrate=False)
@@ -629,8 +629,8 @@ def ingest_main(
             for _ in range(1000)
         ]
         stored += clicks_store(rows=rows)
-        out[0] = stored
-        out[1] = time.perf_counter() - began
+        out[2 * slot] = stored
+        out[2 * slot + 1] = time.perf_counter() - began
         ahead = stored / rate - (time.perf_counter() - began)
         if ahead > 0:
             time.sleep(ahead)
@@ -649,6 +649,8 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     services.rollups_refresh(settle=dt.timedelta(0))
     build_s = round(time.perf_counter() - began, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # the roll-up tables are new: give the planner their statistics
     print(f"  roll-ups built in {build_s} s", flush=True)
     ws = data["workspace"]
     ranges = [selectors.filters_from_choice(ws, preset=p) for p in PRESETS]
@@ -669,18 +671,26 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(12)
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
-    out = ctx.Array("d", [0.0, 0.0])
+    workers = args.ingest_workers
+    out = ctx.Array("d", [0.0] * (2 * workers))
     env = {
         k: v
         for k, v in os.environ.items()
         if k in ("DATABASE_URL", "PORTEVOIX_DATA_DIR", "DJANGO_SETTINGS_MODULE")
     }
-    ingest = ctx.Process(
-        target=ingest_main, args=(env, data["ingest_links"], ws.pk, args.ingest_rate, stop, out)
-    )
-    ingest.start()
-    time.sleep(3)  # the writer is up and storing
-    start_count, start_time = out[0], out[1]
+    links = data["ingest_links"]
+    ingest = [
+        ctx.Process(
+            target=ingest_main,
+            args=(env, links[slot::workers], ws.pk, args.ingest_rate / workers, stop, out, slot),
+        )
+        for slot in range(workers)
+    ]
+    for process in ingest:
+        process.start()
+    time.sleep(4)  # the writers are up and storing
+    start_counts = [out[2 * slot] for slot in range(workers)]
+    start_times = [out[2 * slot + 1] for slot in range(workers)]
     loads = [os.getloadavg()[0]]
     panels: dict[str, Any] = {}
     for name in NAIVE:
@@ -709,10 +719,16 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
         }
         loads.append(os.getloadavg()[0])
         print(f"  {name}: {panels[name]}", flush=True)
-    stored, elapsed = out[0] - start_count, out[1] - start_time
+    rates = []
+    stored = 0.0
+    for slot in range(workers):
+        count, elapsed = out[2 * slot] - start_counts[slot], out[2 * slot + 1] - start_times[slot]
+        stored += count
+        rates.append(count / elapsed if elapsed > 0 else 0.0)
     stop.set()
-    ingest.join(30)
-    ingest_rate = round(stored / elapsed) if elapsed > 0 else 0
+    for process in ingest:
+        process.join(30)
+    ingest_rate = round(sum(rates))
     began = time.perf_counter()
     report = services.rollups_refresh(settle=dt.timedelta(0))
     catch_up = round(time.perf_counter() - began, 2)
@@ -721,6 +737,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
         "panels": panels,
         "ingest_clicks_per_s": ingest_rate,
         "ingested_during_timing": int(stored),
+        "ingest_workers": workers,
         "refresh_after_ingest_s": catch_up,
         "refresh_after_ingest_clicks": report.clicks,
         "rollup_build_s": build_s,
@@ -781,6 +798,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--naive-runs", type=int, default=5)
     parser.add_argument("--ingest-rate", type=int, default=12_000, help="clicks/s the ingest process aims at")
+    parser.add_argument("--ingest-workers", type=int, default=2, help="writer processes (disjoint links)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--tmp", default=None, help="where the SQLite file goes (default: the system's)")

@@ -23,12 +23,14 @@ through metrics' snapshots_write, links through links' link_create.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import secrets
 from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from portevoix.channels.models import Channel, ChannelStatus
@@ -41,6 +43,8 @@ from portevoix.metrics.services.record import Reading, Values, snapshots_write
 from portevoix.planning.models import Rubric
 from portevoix.publishing.models import Target, TargetState
 from portevoix.publishing.services import new_idempotency_key
+from portevoix.reports.models import ReportBranding
+from portevoix.reports.services import branding_set_logo
 from portevoix.workspaces.models import Membership
 
 SEED = 20260501
@@ -466,8 +470,41 @@ def _traffic(rng: random.Random, owner: Membership, first_day: dt.date, today: d
     return len(rows)
 
 
+def demo_logo() -> bytes:
+    """A small PNG logo drawn here (no file to ship): a warm square with the brand's initials."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from portevoix.reports.pdf import FONT_DIRS
+
+    image = Image.new("RGB", (360, 96), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 92, 92), radius=14, fill="#e8590c")
+    font_file = next(
+        (
+            folder / "DejaVuSans-Bold.ttf"
+            for folder in FONT_DIRS
+            if (folder / "DejaVuSans-Bold.ttf").is_file()
+        ),
+        None,
+    )
+    big = ImageFont.truetype(str(font_file), 40) if font_file else ImageFont.load_default()
+    small = ImageFont.truetype(str(font_file), 30) if font_file else ImageFont.load_default()
+    draw.text((48, 48), "ML", fill="white", font=big, anchor="mm")
+    draw.text((108, 48), "Maison Lumière", fill="#343a40", font=small, anchor="lm")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def seed_measure(demo: Any) -> None:
     """The ``portevoix demo`` step (workspaces/management/commands/demo.py)."""
     counts = seed_results(demo.owner)
+    if (
+        counts
+        and not ReportBranding.objects.filter(workspace=demo.owner.workspace).exclude(logo=None).exists()
+    ):
+        logo = SimpleUploadedFile("maison-lumiere.png", demo_logo(), "image/png")
+        branding_set_logo(by=demo.owner, file=logo)
+        counts["report_logo"] = 1
     for kind, count in counts.items():
         demo.created.append(f"{count} demo {kind.replace('_', ' ')}")

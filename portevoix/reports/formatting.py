@@ -12,21 +12,28 @@ def not_available() -> str:
     return _("Not available")
 
 
-def number(value: int | float | Decimal | None, decimals: int = 0) -> str:
+def short_not_available() -> str:
+    """For narrow table cells; the page or PDF says what it means."""
+    return _("n/a")
+
+
+def number(value: int | float | Decimal | None, decimals: int = 0, *, short: bool = False) -> str:
     if value is None:
-        return not_available()
+        return short_not_available() if short else not_available()
     if isinstance(value, float | Decimal) and decimals == 0 and value != int(value):
         decimals = 1
     return formats.number_format(value, decimals, use_l10n=True, force_grouping=True)
 
 
-def figure(value: int | float | Decimal | None, unit: str = "", text: str = "") -> str:
+def figure(
+    value: int | float | Decimal | None, unit: str = "", text: str = "", *, short: bool = False
+) -> str:
     """A KPI's value with its unit: percentages with two decimals, seconds as "1 min 05 s", money with
     two decimals and its currency."""
     if text:
         return text
     if value is None:
-        return not_available()
+        return short_not_available() if short else not_available()
     if unit == "%":
         return f"{number(value, 2)} %"
     if unit == "s":

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import formats as django_formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
@@ -29,6 +30,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
+    CondPageBreak,
     Image,
     KeepTogether,
     Paragraph,
@@ -84,6 +86,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "cell": ParagraphStyle("cell", fontName=regular, fontSize=7.5, leading=9),
         "cellbold": ParagraphStyle("cellbold", fontName=bold, fontSize=7.5, leading=9),
+        "head": ParagraphStyle("head", fontName=bold, fontSize=6.5, leading=8),
     }
 
 
@@ -104,6 +107,8 @@ def _table(rows: list[list[object]], widths: list[float] | None = None, *, heade
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dee2e6")),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
     if header:
@@ -132,8 +137,9 @@ def _line_chart(chart: Chart, width: float, height: float) -> Drawing:
     regular, _bold = fonts()
     drawing = Drawing(width, height)
     plot = LinePlot()
-    plot.x, plot.y = 40, 30
-    plot.width, plot.height = width - 60, height - 55
+    legend_rows = (len(chart.series) + 1) // 2 if len(chart.series) > 1 else 0
+    plot.x, plot.y = 40, 22 + legend_rows * 10
+    plot.width, plot.height = width - 60, height - 40 - legend_rows * 10
     data = []
     days: list[dt.date] = []
     for series in chart.series:
@@ -164,14 +170,14 @@ def _line_chart(chart: Chart, width: float, height: float) -> Drawing:
     drawing.add(String(0, height - 10, chart.title, fontName=regular, fontSize=9))
     if len(chart.series) > 1:
         legend = Legend()
-        legend.x, legend.y = 45, height - 18
+        legend.x, legend.y = 40, legend_rows * 10 + 2
         legend.fontName, legend.fontSize = regular, 6.5
         legend.alignment = "right"
-        legend.columnMaximum = 2
+        legend.columnMaximum = legend_rows
         legend.colorNamePairs = [
-            (PALETTE[index % len(PALETTE)], series.label[:40]) for index, series in enumerate(chart.series)
+            (PALETTE[index % len(PALETTE)], series.label[:70]) for index, series in enumerate(chart.series)
         ]
-        legend.deltax = 110
+        legend.deltax = (width - 60) / 2
         drawing.add(legend)
     return drawing
 
@@ -229,23 +235,28 @@ def _post_table(rows: list[PostRow], styles: dict[str, ParagraphStyle], *, limit
         _("Visits"),
         _("Conversions"),
     ]
-    body: list[list[object]] = [header]
+    body: list[list[object]] = [[_p(str(cell), styles["head"]) for cell in header]]
     for row in rows[:limit]:
         body.append(
             [
                 _p(row.title[:70], styles["cell"]),
-                _p(row.channel_name[:30], styles["cell"]),
-                _date(row.published_at),
-                fmt.number(row.views),
-                fmt.number(row.engagements),
-                fmt.figure(row.er, "%").replace(" %", ""),
-                fmt.figure(row.err, "%").replace(" %", ""),
-                fmt.number(row.clicks),
-                fmt.number(row.visits),
-                fmt.number(row.conversions),
+                _p(row.channel_name[:60], styles["cell"]),
+                *[
+                    _p(cell, styles["cell"])
+                    for cell in (
+                        _date(row.published_at),
+                        fmt.number(row.views, short=True),
+                        fmt.number(row.engagements, short=True),
+                        fmt.figure(row.er, "%", short=True).replace(" %", ""),
+                        fmt.figure(row.err, "%", short=True).replace(" %", ""),
+                        fmt.number(row.clicks, short=True),
+                        fmt.number(row.visits, short=True),
+                        fmt.number(row.conversions, short=True),
+                    )
+                ],
             ]
         )
-    widths = [x * mm for x in (46, 26, 16, 14, 17, 12, 12, 12, 12, 15)]
+    widths = [x * mm for x in (40, 30, 18, 14, 16, 11, 11, 12, 13, 17)]
     return _table(body, widths)
 
 
@@ -279,10 +290,17 @@ def render_pdf(report: Report, *, logo: bytes | None = None) -> bytes:
     story += [_p(title, styles["title"]), _p(period, styles["body"])]
     for note in report.notes:
         story.append(_p(note, styles["small"]))
+    story.append(_p(_("In the tables, n/a means not available."), styles["small"]))
 
     story.append(_p(_("Key figures"), styles["h2"]))
     kpi_rows: list[list[object]] = [
-        [_("Figure"), _("This period"), _("Previous period"), _("Change"), _("Formula")]
+        [
+            _("Figure"),
+            _("This period"),
+            _("Previous period"),
+            pgettext("compared with the previous period", "Change"),
+            _("Formula"),
+        ]
     ]
     for figure in report.kpis:
         kpi_rows.append(
@@ -326,28 +344,29 @@ def render_pdf(report: Report, *, logo: bytes | None = None) -> bytes:
         ]
     ]
     for row in report.networks:
-        network_rows.append(
-            [
-                row.network,
-                fmt.number(row.channels),
-                fmt.number(row.posts),
-                fmt.number(row.followers),
-                fmt.number(row.growth),
-                fmt.number(row.views),
-                fmt.number(row.engagements),
-                fmt.figure(row.er, "%").replace(" %", ""),
-                fmt.figure(row.err, "%").replace(" %", ""),
-                fmt.number(row.clicks),
-                fmt.number(row.visits),
-                fmt.number(row.conversions),
-            ]
-        )
+        cells = [
+            row.network,
+            fmt.number(row.channels, short=True),
+            fmt.number(row.posts, short=True),
+            fmt.number(row.followers, short=True),
+            fmt.number(row.growth, short=True),
+            fmt.number(row.views, short=True),
+            fmt.number(row.engagements, short=True),
+            fmt.figure(row.er, "%", short=True).replace(" %", ""),
+            fmt.figure(row.err, "%", short=True).replace(" %", ""),
+            fmt.number(row.clicks, short=True),
+            fmt.number(row.visits, short=True),
+            fmt.number(row.conversions, short=True),
+        ]
+        network_rows.append([_p(cell, styles["cell"]) for cell in cells])
+    network_rows[0] = [_p(str(cell), styles["head"]) for cell in network_rows[0]]
     if len(network_rows) == 1:
         story.append(_p(_("No channels yet."), styles["body"]))
     else:
-        story.append(_table(network_rows))
+        first = 20 * mm
+        story.append(_table(network_rows, [first] + [(width - first) / 11] * 11))
 
-    story.append(_p(_("Charts"), styles["h2"]))
+    story += [CondPageBreak(80 * mm), _p(_("Charts"), styles["h2"])]
     for chart in report.charts:
         story += _chart(chart, styles, width)
 

@@ -23,6 +23,7 @@ SECTIONS = [
     ("channels:list", _("Channels"), "channel.view"),
     ("metrics:page", _("Metrics"), "analytics.view"),
     ("links:list", _("Tracked links"), "post.view"),
+    ("analytics:page", _("Site tracker"), "analytics.view"),
     ("integrations:list", _("Integrations"), "analytics.view"),
     ("media:list", _("Media library"), "media.view"),
     ("workspaces:members", _("Team"), "member.view"),
