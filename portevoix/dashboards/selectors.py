@@ -221,7 +221,7 @@ def _money(value: Decimal | int | float | None) -> str:
 
 
 def _rubric_posts(f: Filters) -> QuerySet[Post]:
-    return Post.objects.filter(workspace=f.workspace, rubric_id=f.rubric).values("pk")  # type: ignore[return-value]
+    return Post.objects.filter(workspace=f.workspace, rubric_id=f.rubric or 0).values("pk")  # type: ignore[return-value]
 
 
 def _titles(workspace: Workspace, post_ids: Iterable[int]) -> dict[int, str]:
@@ -381,13 +381,13 @@ def _post_rows(f: Filters) -> list[PostRow]:
     followers: dict[int, dict[dt.date, int]] = defaultdict(dict)
     channel_ids = {row[2] for row in found}
     if channel_ids:
-        for channel_id, day, count in FollowerDaily.objects.filter(
+        for channel_id, day, number in FollowerDaily.objects.filter(
             workspace=f.workspace,
             channel_id__in=channel_ids,
             day__gte=f.start - FOLLOWERS_LOOKBACK,
             day__lte=f.end,
         ).values_list("channel_id", "day", "followers"):
-            followers[channel_id][day] = count
+            followers[channel_id][day] = number
     lookback = FOLLOWERS_LOOKBACK.days
     one_day = dt.timedelta(days=1)
     engagements_of, er_of, err_of, shares_of = (
@@ -640,10 +640,11 @@ def _visit_figures(visits: int, bounces: int, seconds: int) -> dict[str, Any]:
 
 def panel_site(f: Filters) -> dict[str, Any]:
     rows = _visits(f)
-    sums = {"v": Sum("visits"), "b": Sum("bounces"), "s": Sum("engaged_seconds")}
     social_only = ~Q(network="")
     all_ = rows.aggregate(
-        **sums,
+        v=Sum("visits"),
+        b=Sum("bounces"),
+        s=Sum("engaged_seconds"),
         sv=Sum("visits", filter=social_only),
         sb=Sum("bounces", filter=social_only),
         ss=Sum("engaged_seconds", filter=social_only),
@@ -653,13 +654,22 @@ def panel_site(f: Filters) -> dict[str, Any]:
     days = _days(f)
     by_network = [
         {"network": item["network"], **_visit_figures(item["v"], item["b"], item["s"])}
-        for item in social.values("network").annotate(**sums).order_by("-v")
+        for item in social.values("network")
+        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"))
+        .order_by("-v")
     ]
     by_campaign = [
         {"campaign": item["campaign"], **_visit_figures(item["v"], item["b"], item["s"])}
-        for item in social.values("campaign").annotate(**sums).order_by("-v")[:TOP]
+        for item in social.values("campaign")
+        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"))
+        .order_by("-v")[:TOP]
     ]
-    by_post_rows = list(rows.exclude(post_id=0).values("post_id").annotate(**sums).order_by("-v")[:TOP])
+    by_post_rows = list(
+        rows.exclude(post_id=0)
+        .values("post_id")
+        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"))
+        .order_by("-v")[:TOP]
+    )
     titles = _titles(f.workspace, (item["post_id"] for item in by_post_rows))
     return {
         "totals": {
@@ -714,12 +724,13 @@ def _by(items: list[dict[str, Any]], field: str, limit: int | None = None) -> li
 
 
 def panel_conversions(f: Filters) -> dict[str, Any]:
-    items = list(
-        _conversions(f)
+    items: list[dict[str, Any]] = [
+        dict(item)
+        for item in _conversions(f)
         .values("goal", "network", "campaign", "post_id", "currency")
         .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
         .order_by()
-    )
+    ]
     by_post = _by([i for i in items if i["post_id"]], "post_id", TOP)
     titles = _titles(f.workspace, (item["post_id"] for item in by_post))
     return {
@@ -783,9 +794,9 @@ def panel_funnel(f: Filters) -> dict[str, Any]:
         .order_by()
     ):
         total_conversions += item["c"]
-        all_items.append(item)
+        all_items.append(dict(item))
         if item["post_id"]:
-            per_post_conv[item["post_id"]].append(item)
+            per_post_conv[item["post_id"]].append(dict(item))
     post_ids = set(clicks) | set(visits) | set(per_post_conv)
     ordered = sorted(post_ids, key=lambda pk: (-(clicks.get(pk) or 0), -(visits.get(pk) or 0), pk))[:TOP]
     titles = _titles(f.workspace, ordered)

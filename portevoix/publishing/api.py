@@ -190,8 +190,8 @@ def _notification_out(notification: Notification) -> dict[str, Any]:
         "id": notification.pk,
         "kind": notification.kind,
         "kind_label": str(notification.get_kind_display()),
-        "title": notification.title,
-        "message": notification.message,
+        "title": notification.display_title,
+        "message": notification.display_message,
         "channel_id": notification.channel_id,
         "created_at": notification.created_at,
         "read_at": notification.read_at,
@@ -207,7 +207,7 @@ def _notification_out(notification: Notification) -> dict[str, Any]:
 def notification_list(request: HttpRequest, params: Query[NotificationParams]) -> dict[str, Any]:
     membership = member(request)
     permissions.require(membership, "post.view")
-    found = Notification.objects.filter(workspace=membership.workspace)
+    found = Notification.objects.filter(workspace=membership.workspace).select_related("channel")
     if params.unread:
         found = found.filter(read_at__isnull=True)
     found = found.order_by("-created_at", "-pk")

@@ -138,6 +138,10 @@ class Notification(TimeStampedModel):
     targets = models.ManyToManyField(Target, blank=True, related_name="notifications")
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # What the alert is about ([{target_id, post, channel, message}]), so that it is written in each
+    # reader's language when shown; ``title`` and ``message`` keep the workspace-language text of the
+    # e-mail. None on alerts stored before this field existed: they show their stored text.
+    items = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -145,3 +149,19 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def _described(self) -> tuple[str, str]:
+        from portevoix.publishing.notifications import Item, describe
+
+        if self.items is None:
+            return self.title, self.message
+        return describe(self.kind, [Item(**item) for item in self.items], self.channel)
+
+    @property
+    def display_title(self) -> str:
+        """The title in the active language (the reader's)."""
+        return self._described()[0]
+
+    @property
+    def display_message(self) -> str:
+        return self._described()[1]

@@ -156,7 +156,8 @@ def notify(
     channel: Channel | None = None,
     now: datetime | None = None,
 ) -> Notification:
-    """Write one alert (in the workspace's language) and send its e-mail after the commit."""
+    """Write one alert and send its e-mail (in the workspace's language) after the commit; the app shows it
+    in each reader's language (Notification.display_title)."""
     now = now or timezone.now()
     with translation.override(workspace.language):
         title, message = describe(kind, items, channel)
@@ -172,6 +173,7 @@ def notify(
         kind=kind,
         title=title,
         message=message,
+        items=[asdict(item) for item in items],
         channel=channel,
         emailed_at=None if recent else now,
     )

@@ -476,7 +476,7 @@ def demo_logo() -> bytes:
 
     from portevoix.reports.pdf import FONT_DIRS
 
-    image = Image.new("RGB", (360, 96), "white")
+    image = Image.new("RGB", (400, 96), "white")
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((4, 4, 92, 92), radius=14, fill="#e8590c")
     font_file = next(
