@@ -19,7 +19,12 @@ PRESET_CHOICES = [
 
 class DashboardForm(forms.Form):
     preset = forms.ChoiceField(label=_("Period"), choices=PRESET_CHOICES, required=False)
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"),
+        help_text=_("For a custom period."),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     channel = forms.TypedChoiceField(label=_("Channel"), coerce=int, required=False, empty_value=None)
     network = forms.ChoiceField(label=_("Network"), required=False)

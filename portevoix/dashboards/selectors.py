@@ -723,21 +723,26 @@ def _by(items: list[dict[str, Any]], field: str, limit: int | None = None) -> li
     return result
 
 
-def panel_conversions(f: Filters) -> dict[str, Any]:
-    items: list[dict[str, Any]] = [
+def _grouped_conversions(rows: QuerySet[ConversionDaily], field: str) -> list[dict[str, Any]]:
+    """Conversions and revenue per ``field`` and currency, summed by the database (a few rows)."""
+    return [
         dict(item)
-        for item in _conversions(f)
-        .values("goal", "network", "campaign", "post_id", "currency")
+        for item in rows.values(field, "currency")
         .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
         .order_by()
     ]
-    by_post = _by([i for i in items if i["post_id"]], "post_id", TOP)
+
+
+def panel_conversions(f: Filters) -> dict[str, Any]:
+    rows = _conversions(f)
+    goals = _grouped_conversions(rows, "goal")
+    by_post = _by(_grouped_conversions(rows.exclude(post_id=0), "post_id"), "post_id", TOP)
     titles = _titles(f.workspace, (item["post_id"] for item in by_post))
     return {
-        "totals": {"conversions": sum(i["c"] for i in items), "revenue": _revenue(items)},
-        "by_goal": _by(items, "goal"),
-        "by_network": _by([i for i in items if i["network"]], "network"),
-        "by_campaign": _by([i for i in items if i["campaign"]], "campaign", TOP),
+        "totals": {"conversions": sum(i["c"] for i in goals), "revenue": _revenue(goals)},
+        "by_goal": _by(goals, "goal"),
+        "by_network": _by(_grouped_conversions(rows.exclude(network=""), "network"), "network"),
+        "by_campaign": _by(_grouped_conversions(rows.exclude(campaign=""), "campaign"), "campaign", TOP),
         "by_post": [{**item, "title": titles.get(item["post_id"], "")} for item in by_post],
         "formulas": _formulas("conversions", "revenue"),
     }

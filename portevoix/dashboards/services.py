@@ -394,7 +394,11 @@ def visits_refresh(*, now: dt.datetime | None = None, lag: dt.timedelta = VISIT_
         for workspace_id, first in firsts:
             _recompute_visits(workspace_id, first.astimezone(days.zone(workspace_id)).date(), days)
         updates: dict[str, Any] = {}
-        if state.seen_at is None or state.seen_at <= now - lag:
+        if state.seen_at is None:
+            # First run: every day was just computed; only the visits of the last ``lag`` may still change.
+            settled = model.objects.filter(started_at__lt=now - lag).aggregate(top=_max("id"))["top"] or 0
+            updates = {"watermark": max(floor, settled), "seen_max": newest, "seen_at": now}
+        elif state.seen_at <= now - lag:
             # The previous candidate is old enough: its visits are over. Advance the floor to it.
             updates = {"watermark": max(floor, state.seen_max), "seen_max": newest, "seen_at": now}
         if updates:
@@ -406,6 +410,12 @@ def _min(name: str) -> Any:
     from django.db.models import Min
 
     return Min(name)
+
+
+def _max(name: str) -> Any:
+    from django.db.models import Max
+
+    return Max(name)
 
 
 # --- Time zones and rebuilds ------------------------------------------------------------------------

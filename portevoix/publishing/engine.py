@@ -394,8 +394,9 @@ class Engine:
                 ).values_list("pk", "fence", "attempt_count")
             }
             held = [job for job in jobs if current.get(job.target_id) == (job.fence, job.attempt_count + 1)]
+        kept = {id(job) for job in held}
         for job in jobs:
-            if job not in held:
+            if id(job) not in kept:
                 logger.warning("Target %s: fence %s is stale; not starting.", job.target_id, job.fence)
         for job in held:
             job.attempt_count += 1

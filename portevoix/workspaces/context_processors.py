@@ -22,6 +22,7 @@ SECTIONS = [
     ("publishing:attention", _("Needs attention"), "publishing.attention"),
     ("channels:list", _("Channels"), "channel.view"),
     ("metrics:page", _("Metrics"), "analytics.view"),
+    ("reports:page", _("Reports"), "analytics.view"),
     ("links:list", _("Tracked links"), "post.view"),
     ("analytics:page", _("Site tracker"), "analytics.view"),
     ("integrations:list", _("Integrations"), "analytics.view"),

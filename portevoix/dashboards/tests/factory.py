@@ -147,3 +147,55 @@ def conversion(
         post=post,
         source="server",
     )
+
+
+def month_of_figures(workspace: Workspace, *, days: int = 30, seed: int = 11) -> None:
+    """A believable month for screenshots and browser tests: three channels, a post a day with metrics,
+    daily follower counts, clicks, visits and conversions (then call services.rollups_refresh)."""
+    import random
+
+    from django.utils import timezone
+
+    rng = random.Random(seed)
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    channels = [
+        channel(workspace, "vk", "Maison Lumière VK"),
+        channel(workspace, "telegram", "Maison Lumière TG"),
+        channel(workspace, "mastodon", "Maison Lumière Mastodon"),
+    ]
+    names = ("Lampe opaline", "Atelier du lundi", "Collection printemps", "Tarte aux pommes", "Coulisses")
+    s = site(workspace)
+    for ch in channels:
+        count = rng.randint(2000, 9000)
+        for back in range(days + 35, -1, -1):
+            count += rng.randint(-4, 18)
+            followers(ch, (now - dt.timedelta(days=back)).date(), count)
+    for back in range(days * 2, 0, -1):
+        at = now - dt.timedelta(days=back, hours=rng.randint(0, 8))
+        ch = channels[back % 3]
+        views = rng.randint(400, 4000)
+        target = published(
+            workspace,
+            ch,
+            at,
+            title=f"{names[back % 5]} {back}",
+            views=None if ch.network == "mastodon" else views,
+            reach=int(views * 0.6) if ch.network == "vk" else None,
+            likes=None if ch.network == "telegram" else rng.randint(5, 120),
+            comments=None if ch.network == "telegram" else rng.randint(0, 20),
+            shares=rng.randint(0, 15),
+        )
+        short = link(workspace, post=target.post, ch=ch)
+        for hour in range(0, 48, 6):
+            clicks(short, at + dt.timedelta(hours=hour), humans=rng.randint(0, 12), bots=rng.randint(0, 2))
+        for _ in range(rng.randint(2, 12)):
+            bounced = rng.random() < 0.4
+            visit(
+                s, at + dt.timedelta(hours=rng.randint(1, 40)), network=ch.network, campaign="printemps",
+                post=target.post, bounced=bounced, seconds=0 if bounced else rng.randint(10, 240),
+            )  # fmt: skip
+        if rng.random() < 0.5:
+            conversion(
+                s, at + dt.timedelta(hours=rng.randint(2, 40)), revenue=f"{rng.randint(20, 180)}.00",
+                currency="EUR", network=ch.network, campaign="printemps", post=target.post,
+            )  # fmt: skip

@@ -231,3 +231,24 @@ def test_page_renders_tables_without_js_in_bounded_queries(world, client_for, dj
     assert bad.status_code == 422
     assert client.get(url, {"preset": "nonsense"}).status_code == 422
     assert client_for(world["team"].user(Role.CLIENT)).get(url).status_code == 403
+
+
+def test_the_page_query_count_does_not_grow_with_the_data(world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world["team"].user(Role.OWNER))
+    url = reverse("dashboards:page", args=[world["ws"].slug])
+    params = {"preset": "custom", "start": "2025-10-01", "end": "2025-10-31", "compare": "on"}
+    client.get(url, params)
+    with CaptureQueriesContext(connection) as before:
+        client.get(url, params)
+    ws, vk = world["ws"], world["vk"]
+    for n in range(15):
+        target = factory.published(ws, vk, at(10 + n), title=f"Extra {n}", views=10 * n, reach=5 * n, likes=n)
+        factory.clicks(factory.link(ws, post=target.post, ch=vk), at(10 + n), humans=n + 1)
+    services.rollups_refresh(settle=dt.timedelta(0))
+    with CaptureQueriesContext(connection) as after:
+        assert client.get(url, params).status_code == 200
+    assert len(after) == len(before)
+    assert len(after) <= 70, len(after)

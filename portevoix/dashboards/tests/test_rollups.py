@@ -223,3 +223,17 @@ def test_local_midnight_of_a_day_without_midnight():
     tz = timezone.get_default_timezone().__class__("America/Santiago")
     start = services.local_midnight(dt.date(2022, 9, 11), tz)
     assert start.astimezone(tz).hour in (0, 1)
+
+
+def test_the_first_visit_run_computes_everything_then_only_recent_visits(team):
+    site = factory.site(team.workspace)
+    old = [factory.visit(site, NOW - dt.timedelta(days=d)) for d in (30, 10, 2)]
+    recent = factory.visit(site, NOW - dt.timedelta(hours=1))
+    assert services.visits_refresh(now=NOW) == 1
+    assert VisitDaily.objects.aggregate(v=Sum("visits"))["v"] == 4
+    assert RollupState.objects.get(source="visits").watermark == old[-1].pk  # older than 6 hours: settled
+    recent.pageviews = 9
+    recent.save()
+    services.visits_refresh(now=NOW + dt.timedelta(minutes=1))
+    assert VisitDaily.objects.get(day=recent.started_at.date()).pageviews == 9
+    assert VisitDaily.objects.aggregate(v=Sum("visits"))["v"] == 4

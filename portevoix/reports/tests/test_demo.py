@@ -17,6 +17,7 @@ from portevoix.links.models import Click
 from portevoix.metrics.models import FollowerDaily, PostMetricSnapshot
 from portevoix.reports.data import report_build
 from portevoix.reports.demo import seed_results
+from portevoix.reports.models import ReportBranding
 from portevoix.workspaces.models import Workspace
 from portevoix.workspaces.roles import Role
 
@@ -59,6 +60,7 @@ def test_demo_command_adds_results_once(capsys):
     assert Visit.objects.filter(workspace=workspace, bounced=True).exists()
     assert Conversion.objects.filter(workspace=workspace, revenue__isnull=False, post__isnull=False).exists()
     assert first["traffic"] > 100
+    assert ReportBranding.objects.get(workspace=workspace).logo_type == "image/png"
     assert elapsed < 30  # a few seconds on a developer's machine; generous for a loaded CI
 
     call_command("demo")

@@ -216,3 +216,17 @@ def test_logo_accepts_png_and_jpeg_only(team):
     assert ReportBranding.objects.get(workspace=team.workspace).logo_type == "image/jpeg"
     services.branding_clear_logo(by=owner)
     assert not ReportBranding.objects.get(workspace=team.workspace).has_logo
+
+
+@pytest.mark.django_db
+def test_the_periodic_job_is_registered_and_sends_due_reports(team, monkeypatch):
+    from portevoix.core.scheduling import load_periodic_jobs
+    from portevoix.reports.tasks import send_due_reports
+
+    jobs = {job.name: job for job in load_periodic_jobs()}
+    assert jobs["reports.send_due"].task_path == send_due_reports.module_path
+    item = make(team, report_format="csv")
+    ReportSchedule.objects.filter(pk=item.pk).update(next_run_at=dt.datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+    assert send_due_reports.call() == {"due": 1, "sent": 1, "failed": 0}
+    assert [name.endswith(".csv") for name, _c, _t in mail.outbox[0].attachments] == [True]
+    assert send_due_reports.call() == {"due": 0, "sent": 0, "failed": 0}
