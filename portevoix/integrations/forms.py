@@ -56,7 +56,7 @@ class Ga4Form(forms.Form):
 class MetricaForm(forms.Form):
     prefix = "metrica"
 
-    name = forms.CharField(label=_("Name"), max_length=200, initial="Yandex Metrica")
+    name = forms.CharField(label=_("Name"), max_length=200, initial=_("Yandex Metrica"))
     counter_id = forms.CharField(label=_("Counter (tag) number"), max_length=30)
     token = forms.CharField(
         label=_("OAuth token"),

@@ -58,7 +58,7 @@ def _integrations_list(world: World) -> Iterator[Visit]:
             revenue=Decimal("150.00"),
             currency="RUB",
         )
-    integration.last_error = "Yandex Metrica denied access (HTTP 403): access_denied Access is denied"
+    integration.last_error = "HTTP 403: access_denied"  # stored text, written in the workspace language by the job
     integration.status = "failed"
     integration.save()
     yield Visit("with integrations and traffic", world.signed_in().get(it("list", world)))
@@ -86,7 +86,7 @@ def _connect_ga4(world: World) -> Iterator[Visit]:
 def _connect_metrica(world: World) -> Iterator[Visit]:
     client = world.signed_in()
     data = {
-        "metrica-name": "Counter",
+        "metrica-name": "Atelier site",
         "metrica-counter_id": "44147844",
         "metrica-token": "pages-token",
         "metrica-goal_ids": "1, 2",

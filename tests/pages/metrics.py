@@ -29,7 +29,7 @@ def _published(world: World) -> Target:
         workspace=workspace,
         network="telegram",
         external_id=f"@metrics-{Channel.objects.count()}",
-        name="Metrics channel",
+        name="Atelier TG",
         base_url="https://api.telegram.org",
     )
     post = Post.objects.create(workspace=workspace, text="Metrics demo post")
@@ -55,7 +55,7 @@ def _metrics_page(world: World) -> Iterator[Visit]:
     now = timezone.now()
     snapshots_write(readings=[Reading(target, Values(views=120, likes=7, comments=1), now)], source="manual")
     followers_write(channel=target.channel, followers=300, collected_at=now - dt.timedelta(days=1))
-    ChannelCollection.objects.create(channel=target.channel, last_error="Telegram asks us to slow down.")
+    ChannelCollection.objects.create(channel=target.channel, last_error="HTTP 429, retry_after 35")
     yield Visit("with figures", world.signed_in().get(me("page", world)))
     yield Visit("copywriter: read only", world.signed_in(Role.COPYWRITER).get(me("page", world)))
 

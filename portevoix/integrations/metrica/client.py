@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portevoix.core import http
 from portevoix.integrations.common import (
@@ -33,7 +34,7 @@ from portevoix.integrations.common import (
     whole,
 )
 
-SERVICE = "Yandex Metrica"
+SERVICE = gettext_lazy("Yandex Metrica")  # "Яндекс Метрика" in Russian
 API_URL = "https://api-metrika.yandex.net"
 PAGE_SIZE = 10_000  # rows per request (the API allows up to 100 000)
 MAX_PAGES = 100
@@ -161,10 +162,10 @@ def fetch(config: MetricaConfig, start: dt.date, end: dt.date, *, max_rows: int 
             try:
                 response = client.get(url, params=params, headers=headers)
             except httpx.HTTPError as error:
-                raise network_error(SERVICE, error) from None
+                raise network_error(str(SERVICE), error) from None
             if response.status_code != 200:
                 raise http_error(
-                    response.status_code, SERVICE, _error_detail(response), retry_after=retry_after(response)
+                    response.status_code, str(SERVICE), _error_detail(response), retry_after=retry_after(response)
                 )
             page = json_body(response)
             if not isinstance(page, dict):

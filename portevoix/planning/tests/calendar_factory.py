@@ -56,7 +56,7 @@ def make_posts(
                 author=author,
                 title="" if n % 3 else f"Atelier {n}",
                 # Not words of the interface: the page-render test looks for untranslated ones.
-                text=f"Atelier {n}: open studio, new prints and a Saturday workshop, with a few words more.",
+                text=f"Atelier {n}: open studio, new prints and a weekend workshop, with a few words more.",
                 scheduled_at=first + n * step,
                 timezone=timezone,
                 rubric=rubrics[n % len(rubrics)],
