@@ -58,7 +58,7 @@ def _integrations_list(world: World) -> Iterator[Visit]:
             revenue=Decimal("150.00"),
             currency="RUB",
         )
-    integration.last_error = "HTTP 403: access_denied"  # stored text, written in the workspace language by the job
+    integration.last_error = "HTTP 403: access_denied"  # stored text, as the import job wrote it
     integration.status = "failed"
     integration.save()
     yield Visit("with integrations and traffic", world.signed_in().get(it("list", world)))

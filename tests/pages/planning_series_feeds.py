@@ -39,7 +39,10 @@ def _template(world: World) -> Post:
         defaults={"name": "Acme series", "base_url": "https://api.telegram.org"},
     )
     return content_services.post_create(
-        by=world.member(Role.OWNER), title="Atelier hebdo", text="Atelier 7: linocut prints", channel_ids=[channel.pk]
+        by=world.member(Role.OWNER),
+        title="Atelier hebdo",
+        text="Atelier 7: linocut prints",
+        channel_ids=[channel.pk],
     )
 
 
