@@ -144,6 +144,7 @@ def _rules_out(rules: Any) -> dict[str, Any]:
         "utm_campaign": rules.utm_campaign,
         "utm_content": rules.utm_content,
         "override": rules.override,
+        "shorten_in_posts": rules.shorten_in_posts,
         "custom_domain": rules.custom_domain,
         "placeholders": [f"{{{name}}}" for name in utm.PLACEHOLDERS],
     }
@@ -171,6 +172,7 @@ def utm_rules_put(request: HttpRequest, payload: UtmRulesIn) -> dict[str, Any]:
         utm_campaign=payload.utm_campaign,
         utm_content=payload.utm_content,
         override=payload.override,
+        shorten_in_posts=payload.shorten_in_posts,
         custom_domain=payload.custom_domain,
     )
     return _rules_out(rules)

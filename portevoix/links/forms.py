@@ -37,6 +37,11 @@ class RulesForm(forms.Form):
     utm_medium = forms.CharField(label="utm_medium", max_length=MAX_TEMPLATE_LENGTH)
     utm_campaign = forms.CharField(label="utm_campaign", max_length=MAX_TEMPLATE_LENGTH, required=False)
     utm_content = forms.CharField(label="utm_content", max_length=MAX_TEMPLATE_LENGTH, required=False)
+    shorten_in_posts = forms.BooleanField(
+        label=_("Shorten and tag the links of posts when they are published"),
+        required=False,
+        help_text=_("Each address in a post becomes a short link with the UTM tags above, per channel."),
+    )
     override = forms.BooleanField(
         label=_("Replace UTM tags already on the target"),
         required=False,

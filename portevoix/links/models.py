@@ -75,6 +75,11 @@ class LinkSettings(models.Model):
     utm_content = models.CharField(
         _("utm_content"), max_length=MAX_TEMPLATE_LENGTH, default="{post_id}", blank=True
     )
+    shorten_in_posts = models.BooleanField(
+        _("shorten and tag the links of posts when they are published"),
+        default=False,
+        help_text=_("Each address in a post becomes a short link with the UTM tags above, per channel."),
+    )
     override = models.BooleanField(
         _("replace UTM tags already on the target"),
         default=False,

@@ -85,6 +85,9 @@ class UtmRulesOut(Schema):
     utm_campaign: str
     utm_content: str
     override: bool = Field(description="Replace utm_* parameters already on a target (default: keep them).")
+    shorten_in_posts: bool = Field(
+        description="Replace every address in a post's text by a tagged short link when it is published."
+    )
     custom_domain: str
     placeholders: list[str]
 
@@ -95,4 +98,5 @@ class UtmRulesIn(InputSchema):
     utm_campaign: Template = ""
     utm_content: Template = ""
     override: bool = False
+    shorten_in_posts: bool = False
     custom_domain: Domain = ""

@@ -20,6 +20,7 @@ from portevoix.content.models import Post
 from portevoix.core.errors import Conflict, ValidationFailed
 from portevoix.links import cache, codes, selectors, targets, utm
 from portevoix.links.models import MAX_FINAL_LENGTH, Click, LinkHourly, LinkSettings, ShortLink
+from portevoix.publishing.models import Target
 from portevoix.workspaces import audit, permissions
 from portevoix.workspaces.models import Membership, Workspace
 
@@ -196,6 +197,7 @@ def link_settings_update(
     utm_content: object,
     override: bool,
     custom_domain: object = "",
+    shorten_in_posts: bool = False,
 ) -> LinkSettings:
     """Replace the workspace's UTM rules (and custom short domain). Links already made keep their tags."""
     permissions.require(by, "link.manage")
@@ -216,6 +218,7 @@ def link_settings_update(
         for field, value in cleaned.items():
             setattr(rules, field, value)
         rules.override = bool(override)
+        rules.shorten_in_posts = bool(shorten_in_posts)
         rules.custom_domain = domain
         try:
             with transaction.atomic():
@@ -230,6 +233,7 @@ def link_settings_update(
             obj=None,
             **cleaned,
             override=rules.override,
+            shorten_in_posts=rules.shorten_in_posts,
             custom_domain=domain,
         )
     if changed_domain:
@@ -259,7 +263,12 @@ def links_for_post(*, post: Post, channel: Channel) -> str:
     if channel.workspace_id != post.workspace_id:
         raise ValidationFailed(_("No such channel."), fields={"channel_id": [_("No such channel.")]})
     variant = post.variants.filter(network=channel.network).values_list("text", flat=True).first()
-    text = variant if variant else post.text
+    return shorten_text(post=post, channel=channel, text=variant if variant else post.text)
+
+
+def shorten_text(*, post: Post, channel: Channel, text: str) -> str:
+    """``text`` with every http(s) address replaced by the post and channel's short link (see
+    links_for_post)."""
     base = selectors.short_base(workspace=post.workspace)
     if not base.startswith(("http://", "https://")):
         logger.warning("No public address for short links: set PORTEVOIX_BASE_URL; links left as they are")
@@ -434,3 +443,15 @@ def demo_links_create(*, by: Membership, days: int = 30, seed: int = 20261126) -
                     )
                 )
     return clicks_store(rows=rows)
+
+
+# --- Links of posts as they are published (publishing/outgoing.py) ------------------------------------
+
+
+def published_text(target: Target, text: str) -> str:
+    """The engine's text transform: short links in the text when the workspace shortens posts' links."""
+    if "http" not in text:
+        return text
+    if not LinkSettings.objects.filter(workspace_id=target.workspace_id, shorten_in_posts=True).exists():
+        return text
+    return shorten_text(post=target.post, channel=target.channel, text=text)

@@ -44,6 +44,7 @@ def _rules_form(membership: Membership, data: Any = None) -> RulesForm:
         "utm_campaign": rules.utm_campaign,
         "utm_content": rules.utm_content,
         "override": rules.override,
+        "shorten_in_posts": rules.shorten_in_posts,
         "custom_domain": rules.custom_domain,
     }
     return RulesForm(data, initial=initial)

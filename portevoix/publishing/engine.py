@@ -51,6 +51,7 @@ from portevoix.publishing.conf import Config
 from portevoix.publishing.messages import Code, code_for, describe
 from portevoix.publishing.models import Attempt, AttemptOutcome, NotificationKind, Target, TargetState
 from portevoix.publishing.notifications import Alerts
+from portevoix.publishing.outgoing import outgoing_text
 from portevoix.publishing.states import Event
 
 logger = logging.getLogger(__name__)
@@ -431,7 +432,9 @@ class Engine:
                 continue  # deleted since the claim (its target with it): nothing to send
             text, link = found
             job.outgoing = OutgoingPost(
-                text=variants.get((job.target.post_id, job.target.channel.network), text),
+                text=outgoing_text(
+                    job.target, variants.get((job.target.post_id, job.target.channel.network), text)
+                ),
                 idempotency_key=job.target.idempotency_key,
                 media=runtime.media_items(attachments.get(job.target.post_id, [])),
                 link=link or None,

@@ -133,14 +133,17 @@ def test_utm_rules_read_and_replace(team, api_client_for):
         "utm_campaign": "{campaign}",
         "utm_content": "{post_id}",
         "override": False,
+        "shorten_in_posts": False,
         "custom_domain": "",
         "placeholders": ["{network}", "{channel}", "{rubric}", "{campaign}", "{post_id}", "{workspace}"],
     }
     assert send(reader, "put", "/api/v1/utm-rules", {"utm_source": "x", "utm_medium": "y"}).status_code == 403
     writer = api_client_for(team.member(Role.COPYWRITER))
     body = {"utm_source": "{network}", "utm_medium": "smm", "utm_campaign": "{rubric}", "override": True}
+    body["shorten_in_posts"] = True
     response = send(writer, "put", "/api/v1/utm-rules", body)
     assert response.status_code == 200
+    assert response.json()["shorten_in_posts"] is True
     assert (response.json()["utm_medium"], response.json()["override"], response.json()["utm_content"]) == (
         "smm",
         True,
