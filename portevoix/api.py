@@ -10,19 +10,19 @@ from django.conf import settings
 from ninja.throttling import AuthRateThrottle
 
 from portevoix.analytics.api import router as analytics_router
+from portevoix.approvals.api import router as approvals_router
 from portevoix.channels.api import router as channels_router
 from portevoix.content.api import router as content_router
 from portevoix.core.api import PortevoixAPI
+from portevoix.dashboards.api import router as dashboards_router
 from portevoix.integrations.api import router as integrations_router
-from portevoix.media.api import router as media_router
 from portevoix.links.api import router as links_router
+from portevoix.media.api import router as media_router
 from portevoix.metrics.api import router as metrics_router
-from portevoix.approvals.api import router as approvals_router
 from portevoix.planning.api import router as planning_router
 from portevoix.publishing.api import router as publishing_router
-from portevoix.teamtasks.api import router as teamtasks_router
 from portevoix.reports.api import router as reports_router
-from portevoix.dashboards.api import router as dashboards_router
+from portevoix.teamtasks.api import router as teamtasks_router
 from portevoix.workspaces.api import router as workspaces_router
 
 # Requests per API token or browser session, counted in the default cache (per process unless the

@@ -165,7 +165,10 @@ def fetch(config: MetricaConfig, start: dt.date, end: dt.date, *, max_rows: int 
                 raise network_error(str(SERVICE), error) from None
             if response.status_code != 200:
                 raise http_error(
-                    response.status_code, str(SERVICE), _error_detail(response), retry_after=retry_after(response)
+                    response.status_code,
+                    str(SERVICE),
+                    _error_detail(response),
+                    retry_after=retry_after(response),
                 )
             page = json_body(response)
             if not isinstance(page, dict):

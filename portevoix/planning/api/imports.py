@@ -29,7 +29,7 @@ ID = Path(..., ge=1, le=MAX_ID, description="The import's id.")
 ENVELOPE_BYTES = 64 * 1024
 
 CSV_RESPONSE = {
-    "200": {
+    200: {
         "description": "CSV (UTF-8 with a byte order mark, comma-separated, CRLF line ends).",
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }

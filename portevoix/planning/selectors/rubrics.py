@@ -49,8 +49,10 @@ def rubric_get(*, workspace: Workspace, rubric_id: int) -> Rubric:
 def rubric_choices(*, workspace: Workspace, keep_id: int | None = None) -> list[Rubric]:
     """The rubrics a post may be given: the active ones, plus ``keep_id`` (a post's archived rubric)."""
     rubrics = Rubric.objects.filter(workspace=workspace)
-    rubrics = rubrics.filter(archived=False) if keep_id is None else rubrics.filter(
-        Q(archived=False) | Q(pk=keep_id)
+    rubrics = (
+        rubrics.filter(archived=False)
+        if keep_id is None
+        else rubrics.filter(Q(archived=False) | Q(pk=keep_id))
     )
     return list(rubrics.order_by("position", "name"))
 
@@ -58,7 +60,7 @@ def rubric_choices(*, workspace: Workspace, keep_id: int | None = None) -> list[
 def rubric_mix(*, workspace: Workspace, start: datetime, end: datetime) -> list[RubricShare]:
     """Posts planned in [start, end) by rubric (one grouped query, plus the rubric list). Every active
     rubric is listed, even with no post; archived ones only when they hold posts of the period."""
-    counts = dict(
+    counts: dict[int | None, int] = dict(
         Post.objects.filter(workspace=workspace, scheduled_at__gte=start, scheduled_at__lt=end)
         .values_list("rubric_id")
         .annotate(n=Count("pk"))

@@ -12,7 +12,13 @@ def test_owner_can_do_everything_and_client_only_views_approves_and_comments():
     assert all(Role.OWNER in allowed for allowed, _ in MATRIX.values())
     client_permissions = {name for name in MATRIX if Role.CLIENT in allowed_roles(name)}
     # The client (approver) reads, approves the steps assigned to clients, and comments; nothing else.
-    assert client_permissions == {"workspace.view", "token.manage", "post.view", "post.approve", "comment.write"}
+    assert client_permissions == {
+        "workspace.view",
+        "token.manage",
+        "post.view",
+        "post.approve",
+        "comment.write",
+    }
 
 
 def test_only_owner_grants_ownership():
