@@ -117,8 +117,14 @@ def make_database(db: Path, env: dict[str, str], blocker) -> None:
             connection.ensure_connection()
             with sqlite3.connect(db) as copy:
                 connection.connection.backup(copy)
+                migrated = copy.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'"
+                ).fetchone()
             copy.close()
-            return
+            if migrated:
+                return
+            # Run on its own, the suite's connection may not hold the migrated database yet: migrate a new file.
+            db.unlink()
     subprocess.run(
         [sys.executable, "-m", "portevoix", "migrate", "--noinput", "-v", "0"],
         env=env,
