@@ -123,7 +123,7 @@ def make_database(db: Path, env: dict[str, str], blocker) -> None:
             copy.close()
             if migrated:
                 return
-            # Run on its own, the suite's connection may not hold the migrated database yet: migrate a new file.
+            # Run on its own, the suite's connection may hold no migrated database yet: migrate a new file.
             db.unlink()
     subprocess.run(
         [sys.executable, "-m", "portevoix", "migrate", "--noinput", "-v", "0"],
