@@ -37,19 +37,19 @@ import sys
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
 
-import argparse
-import datetime as dt
-import json
-import multiprocessing
-import platform
-import random
-import statistics
-import subprocess
-import tempfile
-import time
-from decimal import Decimal
-from pathlib import Path
-from typing import Any
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "dashboards.json"
@@ -91,14 +91,14 @@ def _bulk(table: str, columns: tuple[str, ...], rows: Any, chunk: int = 50_000) 
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         raw = connection.connection
-        with raw.cursor() as cursor:
-            with cursor.copy(f'COPY "{table}" ({", ".join(columns)}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    total += 1
+        statement = f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                total += 1
         raw.commit()
         return total
-    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'  # noqa: S608
     raw = connection.connection
     batch: list[tuple[Any, ...]] = []
     for row in rows:
@@ -138,7 +138,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         with connection.cursor() as cursor:  # for the load only; the timed phase runs on the defaults
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA cache_size=-200000")
-    rng = random.Random(20261126)
+    rng = random.Random(20261126)  # noqa: S311 (reproducible data, not secrets)
     began = time.perf_counter()
     user = User.objects.create_user("bench@example.com", "bench-passphrase-123", full_name="Bench")
     ws = ws_services.workspace_create(
@@ -241,7 +241,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
                 collected_at=at,
                 source="api",
                 **values,
-            )  # fmt: skip
+            )
             for target, at, values in latest_rows
         ],
         batch_size=2000,
@@ -280,7 +280,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
                 final_url="https://example.com/",
                 post_id=t.post_id,
                 channel_id=t.channel_id,
-            )  # fmt: skip
+            )
             for n, t in enumerate(targets)
         ],
         batch_size=2000,
@@ -358,7 +358,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
                 bounced,
                 2,
                 "",
-            )  # fmt: skip
+            )
         )
     visit_rows.sort(key=lambda row: row[3])
     visit_columns = (
@@ -384,7 +384,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
                 row[12],
                 "page",
                 f"o{n}",
-            )  # fmt: skip
+            )
         )
     conv_rows.sort(key=lambda row: row[2])
     conv_columns = (
@@ -466,7 +466,7 @@ def naive_clicks(f: Any) -> dict[str, Any]:
     since, until = _bounds(f)
     day = _local_day_sql("c.at", f.workspace.timezone)
     rows = _rows(
-        f"SELECT {day} AS d, ch.network, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END), "
+        f"SELECT {day} AS d, ch.network, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END), "  # noqa: S608
         "SUM(CASE WHEN c.is_bot THEN 1 ELSE 0 END) FROM links_click c "
         "JOIN links_shortlink l ON l.id = c.link_id LEFT JOIN channels_channel ch ON ch.id = l.channel_id "
         "WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s GROUP BY d, ch.network",
@@ -492,8 +492,9 @@ def naive_clicks(f: Any) -> dict[str, Any]:
 def naive_posts(f: Any) -> dict[str, Any]:
     since, until = _bounds(f)
     rows = _rows(
-        "SELECT SUM(s.views), SUM(s.reach), SUM(s.likes), SUM(s.comments), COUNT(*) FROM metrics_postmetricsnapshot s "
-        "JOIN (SELECT target_id, MAX(collected_at) AS m FROM metrics_postmetricsnapshot WHERE workspace_id = %s "
+        "SELECT SUM(s.views), SUM(s.reach), SUM(s.likes), SUM(s.comments), COUNT(*) "
+        "FROM metrics_postmetricsnapshot s JOIN (SELECT target_id, MAX(collected_at) AS m "
+        "FROM metrics_postmetricsnapshot WHERE workspace_id = %s "
         "GROUP BY target_id) last ON last.target_id = s.target_id AND last.m = s.collected_at "
         "JOIN publishing_target t ON t.id = s.target_id WHERE t.published_at >= %s AND t.published_at < %s",
         [f.workspace.pk, _param(since), _param(until)],
@@ -506,7 +507,7 @@ def naive_followers(f: Any) -> dict[str, Any]:
     since, until = _bounds(f)
     day = _local_day_sql("collected_at", f.workspace.timezone)
     rows = _rows(
-        f"SELECT channel_id, {day} AS d, MAX(collected_at) FROM metrics_followersnapshot "
+        f"SELECT channel_id, {day} AS d, MAX(collected_at) FROM metrics_followersnapshot "  # noqa: S608
         "WHERE workspace_id = %s AND collected_at >= %s AND collected_at < %s GROUP BY channel_id, d",
         [f.workspace.pk, _param(since - dt.timedelta(days=31)), _param(until)],
     )
@@ -585,7 +586,7 @@ def check(f: Any) -> list[str]:
     clicks, naive = selectors.panel_clicks(f), naive_clicks(f)
     rolled = {
         dt.date.fromisoformat(d): [h, b]
-        for d, h, b in zip(clicks["days"], clicks["humans"], clicks["bots"])
+        for d, h, b in zip(clicks["days"], clicks["humans"], clicks["bots"], strict=True)
         if h or b
     }
     if rolled != naive["per_day"]:
@@ -620,7 +621,7 @@ def ingest_main(
     from portevoix.links.models import Device
     from portevoix.links.services import ClickRow, clicks_store
 
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 (test data)
     stored = 0
     began = time.perf_counter()
     while not stop.is_set():
@@ -660,7 +661,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     ws = data["workspace"]
     ranges = [selectors.filters_from_choice(ws, preset=p) for p in PRESETS]
     problems = [problem for f in ranges for problem in check(f)]
-    print(f"  checked {len(ranges)} ranges: {'same answers' if not problems else problems}", flush=True)
+    print(f"  checked {len(ranges)} ranges: {problems or 'same answers'}", flush=True)
 
     if args.profile:
         import cProfile
@@ -838,7 +839,7 @@ def main() -> None:
                 command += ["--tmp", args.tmp]
             if args.profile:
                 command += ["--profile"]
-            subprocess.run(command, check=True)
+            subprocess.run(command, check=True)  # noqa: S603 (this interpreter, this script)
             results[backend] = json.loads(Path(handle.name).read_text())
     results["machine"] = {
         "python": platform.python_version(),

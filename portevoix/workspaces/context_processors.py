@@ -21,6 +21,7 @@ SECTIONS = [
     ("teamtasks:notices", _("Notices"), "workspace.view"),
     ("publishing:attention", _("Needs attention"), "publishing.attention"),
     ("channels:list", _("Channels"), "channel.view"),
+    ("dashboards:page", _("Dashboards"), "analytics.view"),
     ("metrics:page", _("Metrics"), "analytics.view"),
     ("reports:page", _("Reports"), "analytics.view"),
     ("links:list", _("Tracked links"), "post.view"),
