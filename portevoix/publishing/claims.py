@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Q
 
+from portevoix.content.models import ApprovalState, Post
 from portevoix.publishing import states
 from portevoix.publishing.models import Target, TargetState
 
@@ -33,9 +34,15 @@ logger = logging.getLogger(__name__)
 Claim = tuple[int, int]  # (target id, fence)
 
 
+# A post waiting for its approvals (approvals app) is never sent, whatever its targets say: scheduling keeps
+# such targets in "awaiting approval" already; this guards every other way a target could become due.
+UNAPPROVED = (ApprovalState.DRAFT, ApprovalState.PENDING, ApprovalState.CHANGES_REQUESTED)
+
+
 def _due(now: datetime, prefetch: timedelta) -> Q:
     return (
         Q(state__in=states.CLAIMABLE, next_attempt_at__lte=now + prefetch)
+        & ~Q(post__approval_state__in=UNAPPROVED)
         | Q(state=TargetState.PUBLISHING, lease_expires_at__lt=now)
         | Q(state=TargetState.PENDING_REMOTE, next_attempt_at__lte=now)
         & (Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
@@ -66,8 +73,11 @@ def claim_due(
     dt = connection.ops.adapt_datetimefield_value
     claimable = ", ".join(f"'{state.value}'" for state in sorted(states.CLAIMABLE))
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    condition = (
-        f"(state IN ({claimable}) AND next_attempt_at <= %s)"
+    posts = connection.ops.quote_name(Post._meta.db_table)
+    unapproved = ", ".join(f"'{state.value}'" for state in UNAPPROVED)
+    condition = (  # table names and states are ours; every value is a parameter
+        f"(state IN ({claimable}) AND next_attempt_at <= %s AND NOT EXISTS (SELECT 1 FROM {posts} p"  # noqa: S608
+        f"  WHERE p.id = {table}.post_id AND p.approval_state IN ({unapproved})))"
         f" OR (state = '{TargetState.PUBLISHING.value}' AND lease_expires_at < %s)"
         f" OR (state = '{TargetState.PENDING_REMOTE.value}' AND next_attempt_at <= %s"
         "      AND (lease_expires_at IS NULL OR lease_expires_at < %s))"
