@@ -32,7 +32,7 @@ def _published(world: World) -> Target:
         name="Atelier TG",
         base_url="https://api.telegram.org",
     )
-    post = Post.objects.create(workspace=workspace, text="Metrics demo post")
+    post = Post.objects.create(workspace=workspace, text="Atelier 12: linocut prints")
     return Target.objects.create(
         workspace=workspace,
         post=post,

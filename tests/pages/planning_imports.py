@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from portevoix.planning.models import ImportJob, ImportStatus
 from portevoix.workspaces.roles import Role
@@ -49,15 +51,22 @@ def _import_detail(world: World) -> Iterator[Visit]:
     yield Visit("checking", client.get(_url("import_detail", world, checking.pk)))
     clean = _job(world, processed_rows=3)
     yield Visit("checked, no problem", client.get(_url("import_detail", world, clean.pk)))
-    problems = [
-        {"row": 0, "column": "", "message": "The file has a header but no rows."},
-        {"row": 3, "column": "date", "message": "Enter the date as YYYY-MM-DD, e.g. 2026-03-29."},
-    ]
+    # Problems and failures are stored as text, written in the uploader's language (here the reader's).
+    with translation.override(world.language):
+        problems = [
+            {"row": 0, "column": "", "message": gettext("The file has a header but no rows.")},
+            {
+                "row": 3,
+                "column": "date",
+                "message": gettext("Enter the date as YYYY-MM-DD, e.g. 2026-03-29."),
+            },
+        ]
+        nothing = gettext("Nothing was imported.")
     bad = _job(world, processed_rows=3, error_rows=250, problems=problems)
     yield Visit("checked, with problems", client.get(_url("import_detail", world, bad.pk)))
     importing = _job(world, status=ImportStatus.IMPORTING, processed_rows=3)
     yield Visit("importing, writing", client.get(_url("import_detail", world, importing.pk)))
-    failed = _job(world, status=ImportStatus.FAILED, message="Nothing was imported.")
+    failed = _job(world, status=ImportStatus.FAILED, message=nothing)
     yield Visit("failed", client.get(_url("import_detail", world, failed.pk)))
     done = _job(world, status=ImportStatus.DONE, processed_rows=3, created_posts=3)
     yield Visit("done", client.get(_url("import_detail", world, done.pk)))

@@ -48,7 +48,7 @@ class Fakenet(Connector):
     auth = Auth(
         kind=AuthKind.BOT_TOKEN,
         fields=(
-            CredentialField("token", "Bot token", secret=True, help="Shown once by the bot's maker."),
+            CredentialField("token", "Bot token", secret=True, help="Shown once by the bot maker."),
             CredentialField("chat", "Chat", required=False, help="@name or numeric id."),
         ),
     )

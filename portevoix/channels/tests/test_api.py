@@ -49,7 +49,7 @@ def test_networks_describe_the_registered_connectors(team, api_client_for):
             "label": "Bot token",
             "is_secret": True,
             "required": True,
-            "help": "Shown once by the bot's maker.",
+            "help": "Shown once by the bot maker.",
         },
         {
             "name": "chat",

@@ -65,7 +65,7 @@ def test_the_connect_form_is_built_from_the_declared_fields(team, client_for):
     assert '<input type="password" name="token"' in html
     assert '<input type="text" name="chat"' in html
     assert 'name="base_url"' in html
-    assert "Shown once by the bot's maker." in html
+    assert "Shown once by the bot maker." in html
 
 
 def test_connecting_through_the_form(team, client_for):

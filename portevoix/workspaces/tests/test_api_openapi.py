@@ -51,6 +51,9 @@ def test_every_path_is_versioned(schema):
     assert served == documented
 
 
+OTHER_AUTH = {("post", "/api/v1/tracker/conversions"): "SiteSecretAuth"}
+
+
 def test_every_operation_is_documented(schema):
     operations = [(path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
     ids = Counter(op["operationId"] for _path, _method, op in operations)
@@ -61,8 +64,11 @@ def test_every_operation_is_documented(schema):
         assert op.get("summary"), where
         assert op["summary"] != op["operationId"].replace("_", " ").title(), f"{where}: write a summary"
         assert op.get("tags"), where
-        assert {"TokenAuth": []} in op["security"], where
-        assert {"SessionAuth": []} in op["security"], where
+        if (method, path) in OTHER_AUTH:  # called by a brand's server with the site's key, not a person's
+            assert op["security"] == [{OTHER_AUTH[(method, path)]: []}], where
+        else:
+            assert {"TokenAuth": []} in op["security"], where
+            assert {"SessionAuth": []} in op["security"], where
         statuses = set(op["responses"])
         assert {"401", "422", "429"} <= statuses, where
         assert any(status.startswith("2") for status in statuses), where
