@@ -29,10 +29,10 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from portevoix.analytics import beacon, cache
 from portevoix.analytics.sessions import Hit
+from portevoix.links.clients import referrer_host
 
 logger = logging.getLogger(__name__)
 
@@ -95,13 +95,6 @@ def host_allowed(host: str, domains: Sequence[str]) -> bool:
     """The page's host is one of the site's domains or a subdomain of one."""
     host = host.lower().rstrip(".")
     return any(host == domain or host.endswith("." + domain) for domain in domains)
-
-
-def _host_of(value: str) -> str:
-    try:
-        return (urlsplit(value.strip()).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 class TrackerPath:
@@ -277,7 +270,7 @@ class TrackerPath:
         entry = await self._site(item.site_key)
         if not entry[1]:
             return 403, b"Unknown site\n"
-        page_host = _host_of(origin) if origin and origin != "null" else _host_of(referer)
+        page_host = referrer_host(origin) if origin and origin != "null" else referrer_host(referer)
         if entry[3] and not host_allowed(page_host, entry[3]):
             return 403, b"Origin not allowed\n"
         if not self.site_limits.allow(entry[1]):
