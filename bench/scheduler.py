@@ -2,8 +2,8 @@
 
 Workload (issue 3, item 8): ``--posts`` scheduled posts (10,000), of which ``--burst`` (1,000) are due at the
 same instant, the rest spread evenly over ``--window`` seconds; each goes to a fake network on 127.0.0.1
-(the crash test's ``FakeNetwork`` server and ``crashnet`` connector) that answers after ``--latency``
-(50 ms) and fails ``--fail-rate`` (3 %) of requests with a 503. The network ignores idempotency keys, so
+(``scheduler_support/fastnet.py``, an asyncio server the ``crashnet`` connector of the crash test talks to)
+that answers after ``--latency`` (50 ms) and fails ``--fail-rate`` (3 %) of requests with a 503. The network ignores idempotency keys, so
 any duplicate send shows up as a second post.
 
 - ``sqlite``: one ``portevoix scheduler`` and one ``portevoix worker`` (what ``portevoix serve`` runs) at
@@ -49,42 +49,7 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != SU
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(SUPPORT))
 
-from portevoix.publishing.tests.fakenet import FakeNetwork  # noqa: E402
-
-
-class BenchNetwork(FakeNetwork):
-    """The crash test's server with the benchmark's behaviour: a fixed latency and a share of 503s."""
-
-    def __init__(self, *, latency: float, fail_rate: float, seed: int) -> None:
-        super().__init__(seed=seed)
-        self.latency = latency
-        self.fail_rate = fail_rate
-        self.first_seen: dict[str, float] = {}
-        self.created_at: dict[str, float] = {}
-
-    def reset(self) -> None:
-        with self.lock:
-            self.first_seen.clear()
-            self.created_at.clear()
-            self.created.clear()
-            self.requests.clear()
-            self.posts.clear()
-            self.behaviours.clear()
-
-    def publish(self, key: str, text: str) -> tuple[int, dict[str, Any], dict[str, str]]:
-        received = time.time()
-        with self.lock:
-            self.first_seen.setdefault(key, received)
-            self.requests[key] += 1
-            fail = self.rng.random() < self.fail_rate
-            self.behaviours["fail" if fail else "ok"] += 1
-        time.sleep(self.latency)
-        if fail:
-            return 503, {"error": "temporarily unavailable"}, {}
-        post = self._create(key, text)
-        with self.lock:
-            self.created_at.setdefault(key, received)
-        return 200, {"id": post["id"], "url": post["url"]}, {}
+from fastnet import FastNetwork as BenchNetwork  # noqa: E402
 
 
 def percentile(values: list[float], fraction: float) -> float:

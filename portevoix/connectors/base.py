@@ -7,6 +7,7 @@ declare raise ``NotSupported``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -35,6 +36,7 @@ from portevoix.connectors.types import (
     Published,
     TokenSet,
 )
+from portevoix.core import turns
 
 
 class Connector:
@@ -174,3 +176,10 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def pause(seconds: float) -> None:
+    """Sleep inside a connector (polling a network's processing): use this, not ``time.sleep``, so the
+    publishing engine's other calls run meanwhile (``core.turns``)."""
+    with turns.released():
+        time.sleep(seconds)

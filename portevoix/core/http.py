@@ -8,9 +8,12 @@ service), and a log line per request that names the host and status but never a 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,12 +43,19 @@ def _allowed_private_hosts() -> set[str]:
     return {host.lower() for host in getattr(settings, "PORTEVOIX_HTTP_ALLOWED_PRIVATE_HOSTS", [])}
 
 
-def check_host(host: str, port: int | None = None) -> None:
-    """Raise ``BlockedAddress`` unless every address ``host`` resolves to is public (or allowed)."""
+def check_host(
+    host: str,
+    port: int | None = None,
+    *,
+    around_lookup: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+) -> None:
+    """Raise ``BlockedAddress`` unless every address ``host`` resolves to is public (or allowed).
+    ``around_lookup``: entered around the DNS lookup (the publishing engine lets other threads run)."""
     if getattr(settings, "PORTEVOIX_HTTP_ALLOW_PRIVATE", False) or host.lower() in _allowed_private_hosts():
         return
     try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+        with around_lookup():
+            infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as error:
         raise httpx.ConnectError(f"Cannot resolve {host}: {error}") from None
     addresses = {str(info[4][0]) for info in infos}

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
+from portevoix.core.stdlib_transport import first_write_not_before
+from portevoix.core.turns import Turns
 from portevoix.publishing import claims
 from portevoix.publishing.conf import Config
 from portevoix.publishing.engine import Engine, Job, Mode, Result
@@ -62,6 +64,10 @@ def pool(size: int) -> ThreadPoolExecutor:
         return _pool
 
 
+# Seconds the outcomes of completed calls may wait while a burst of due jobs is being handed to the pool
+# (the targets stay leased meanwhile; a lease lasts minutes).
+RECORD_DELAY = 1.0
+
 _warmed: dict[int, int] = {}  # id(pool) -> threads started ahead
 
 
@@ -77,9 +83,15 @@ def warm(size: int, threads: int) -> None:
     _warmed[id(executor)] = max(wanted, _warmed.get(id(executor), 0))
 
 
+# The pool threads' turns (core.turns): one runs at a time, those with a new request to send first.
+TURNS = Turns()
+
+
 def _call_in_thread(job: Job) -> Result:
     if job.mode is not Mode.REFRESH:
-        return Engine.call(job)
+        # Handed over up to ``start_ahead`` early: everything but the write is done before the time.
+        with first_write_not_before(job.due.timestamp()), TURNS.turn():
+            return Engine.call(job)
     # A token refresh stores the new tokens itself (channels app): this thread needs its own connection.
     close_old_connections()
     try:
@@ -149,6 +161,9 @@ class Dispatcher:
         self.armed: list[tuple[float, int, Job]] = []
         self.inflight: dict[Future[Result], Job] = {}
         self.done: queue.SimpleQueue[Future[Result]] = queue.SimpleQueue()  # completed calls, in order
+        self.unrecorded: list[Result] = []  # completed calls whose outcome is not written yet
+        self.unrecorded_since: float | None = None
+        self.last_handed_due = 0.0  # the latest time of a job handed to the pool (its write may be pending)
         self._seq = itertools.count()
         self.stats = Stats()
 
@@ -163,7 +178,7 @@ class Dispatcher:
 
     @property
     def held(self) -> int:
-        return len(self.heap) + len(self.armed) + len(self.inflight)
+        return len(self.heap) + len(self.armed) + len(self.inflight) + len(self.unrecorded)
 
     def push(self, jobs: list[Job], *, arm_at_due: bool = False) -> None:
         """Queue prepared jobs; each is armed up to ``start_ahead`` before its time, or at its time for
@@ -226,6 +241,9 @@ class Dispatcher:
             if self.inflight:  # only after an exception in this thread: let the calls end, record them
                 wait(list(self.inflight))
                 self._collect()
+            if self.unrecorded:
+                results, self.unrecorded = self.unrecorded, []
+                self._finished(results)
             self.engine.close()
             self.stats.seconds = time.monotonic() - started_at
         return self.stats
@@ -251,11 +269,14 @@ class Dispatcher:
             warm(self.concurrency, min(self.concurrency, len(self.armed) + len(self.inflight)))
 
     def _fire_due(self) -> None:
-        """Hand the armed jobs whose time has come to the pool (never before their time)."""
+        """Hand armed jobs to the pool as slots allow, earliest first: their threads prepare each request
+        at once and write it at the job's time (``first_write_not_before``), never before. Inline (one
+        slot, no pool), a job is handed over at its time."""
         now = timezone.now().timestamp()
         free = self.concurrency - len(self.inflight) if not self.inline else 1
+        until = now if self.inline else now + self.config.start_ahead
         ready: list[Job] = []
-        while self.armed and self.armed[0][0] <= now and len(ready) < free:
+        while self.armed and self.armed[0][0] <= until and len(ready) < free:
             ready.append(heapq.heappop(self.armed)[2])
         if not ready:
             return
@@ -264,6 +285,7 @@ class Dispatcher:
                 self._finished([Engine.call(job)])
             return
         executor = pool(self.concurrency)
+        self.last_handed_due = max(self.last_handed_due, ready[-1].due.timestamp())
         for job in ready:
             future = executor.submit(_call_in_thread, job)
             self.inflight[future] = job
@@ -279,7 +301,9 @@ class Dispatcher:
         if self.heap:
             timeout = min(timeout, self.heap[0][0] - self.config.start_ahead / 2 - now)
         if self.armed and len(self.inflight) < self.concurrency:
-            timeout = min(timeout, self.armed[0][0] - now)
+            timeout = min(timeout, self.armed[0][0] - (0.0 if self.inline else self.config.start_ahead) - now)
+        if self.unrecorded_since is not None:
+            timeout = min(timeout, self.unrecorded_since + RECORD_DELAY - time.monotonic())
         timeout = max(0.0, min(timeout, 0.5))
         if self.inflight and self.done.empty() and timeout > 0:
             with contextlib.suppress(queue.Empty):  # wake up at the first completion (put back for _collect)
@@ -288,21 +312,31 @@ class Dispatcher:
             time.sleep(timeout)
 
     def _collect(self) -> None:
-        done: list[Future[Result]] = []
+        """Take the completed calls (their slots are free at once) and record their outcomes, unless
+        armed jobs are due now: those are handed to the pool first, and the outcomes wait (at most
+        ``RECORD_DELAY``) so that writing them never holds up a burst of sends."""
         while True:
             try:
-                done.append(self.done.get_nowait())
+                future = self.done.get_nowait()
             except queue.Empty:
                 break
-        if not done:
-            return
-        results = []
-        for future in done:
             job = self.inflight.pop(future)
             try:
-                results.append(future.result())
+                self.unrecorded.append(future.result())
             except Exception as error:  # _call_in_thread catches everything; belt and braces
-                results.append(Result(job, error=error))
+                self.unrecorded.append(Result(job, error=error))
+        if not self.unrecorded:
+            return
+        if self.unrecorded_since is None:
+            self.unrecorded_since = time.monotonic()
+        self._fire_due()
+        now = timezone.now().timestamp()
+        sending = now < self.last_handed_due + 0.25 or (
+            bool(self.armed) and self.armed[0][0] <= now + self.config.start_ahead
+        )
+        if sending and time.monotonic() - self.unrecorded_since < RECORD_DELAY:
+            return
+        results, self.unrecorded, self.unrecorded_since = self.unrecorded, [], None
         self._finished(results)
 
     def _finished(self, results: list[Result]) -> None:
@@ -312,6 +346,7 @@ class Dispatcher:
     def _renew(self) -> None:
         held = [job.target_id for *_key, job in self.heap + self.armed]
         held += [job.target_id for job in self.inflight.values()]
+        held += [result.job.target_id for result in self.unrecorded]
         if held:
             claims.renew(self.worker_id, held, timezone.now(), lease=self.config.prefetch + self.config.lease)
 

@@ -12,14 +12,13 @@ twice. ``find_published`` looks the status up among the account's latest statuse
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
-from portevoix.connectors.base import Connector
+from portevoix.connectors.base import Connector, pause
 from portevoix.connectors.errors import ContentRejected, OutcomeUnknown, ReauthRequired, Transient
 from portevoix.connectors.mastodon import responses
 from portevoix.connectors.mastodon.instance import (
@@ -135,7 +134,7 @@ class Mastodon(Connector):
         channel: ChannelConfig,
         http: httpx.Client,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
         media_poll_attempts: int = MEDIA_POLL_ATTEMPTS,
         media_poll_interval: float = MEDIA_POLL_INTERVAL,
     ) -> None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from portevoix.connectors.base import pause
 from portevoix.connectors.types import Published
 from portevoix.publishing import claims, dispatch
 from portevoix.publishing.engine import Engine, Result
@@ -143,7 +144,7 @@ def test_many_calls_in_flight_send_each_post_once(network, make_target, make_pos
     targets = [make_target(post=make_post(f"Post {n}")) for n in range(40)]
 
     def slow(post):
-        time.sleep(0.05)
+        pause(0.05)
         with network.lock:
             return network._create(post)
 
