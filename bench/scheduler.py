@@ -86,6 +86,16 @@ def measure(network: BenchNetwork, keys: dict[str, float]) -> dict[str, Any]:
         "burst_lateness_ms": summary(
             [first_seen[key] - keys[key] for key in first_seen if keys.get(key) == burst_at]
         ),
+        # How the burst drained: posts first received in each 50 ms after the burst's time.
+        "burst_by_50ms": dict(
+            sorted(
+                Counter(
+                    int((first_seen[key] - keys[key]) * 20) * 50
+                    for key in first_seen
+                    if keys.get(key) == burst_at
+                ).items()
+            )
+        ),
         # Where the posts later than the target (250 ms) were due, in seconds from the first post's time.
         "late_by_second": dict(
             sorted(
@@ -142,7 +152,7 @@ def engine_env(data_dir: Path, database_url: str | None, concurrency: int | None
     env.update(
         PORTEVOIX_DATA_DIR=str(data_dir),
         PORTEVOIX_HTTP_ALLOW_PRIVATE="1",
-        PORTEVOIX_LOG_LEVEL="WARNING",
+        PORTEVOIX_LOG_LEVEL=os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         PYTHONUNBUFFERED="1",
     )
     if database_url:

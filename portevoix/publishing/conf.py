@@ -42,7 +42,7 @@ class Config:
             concurrency=max(1, int(getattr(settings, "PORTEVOIX_PUBLISH_CONCURRENCY", 16))),
             batch=max(1, int(getattr(settings, "PORTEVOIX_PUBLISH_BATCH", 500))),
             max_held=max(1, int(getattr(settings, "PORTEVOIX_PUBLISH_MAX_HELD", 5000))),
-            start_ahead=max(0.0, _seconds("PORTEVOIX_PUBLISH_START_AHEAD", 1.0)),
+            start_ahead=max(0.0, _seconds("PORTEVOIX_PUBLISH_START_AHEAD", 3.0)),
             reconcile_delay=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_RECONCILE_DELAY", 30)),
             pending_check=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_PENDING_CHECK", 30)),
             pending_max_age=timedelta(seconds=_seconds("PORTEVOIX_PUBLISH_PENDING_MAX_AGE", 86400)),
