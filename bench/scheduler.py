@@ -289,7 +289,7 @@ def main() -> None:
     parser.add_argument(
         "--concurrency",
         type=int,
-        default=128,
+        default=1024,
         help="PORTEVOIX_PUBLISH_CONCURRENCY for the engine's workers (0: the project's setting)",
     )
     parser.add_argument("--only", choices=("sqlite", "postgresql", "peer_huey"), action="append")
