@@ -18,12 +18,10 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
 import collections
 import gzip
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +30,7 @@ from typing import Any
 
 from portevoix.analytics import beacon, cache
 from portevoix.analytics.sessions import Hit
+from portevoix.core.buffered import BufferedWriter
 from portevoix.links.clients import referrer_host
 
 logger = logging.getLogger(__name__)
@@ -119,7 +118,6 @@ class TrackerPath:
     ) -> None:
         self.app = app
         self.ttl, self.negative_ttl, self.max_sites = ttl, negative_ttl, max_sites
-        self.flush_interval, self.flush_size, self.max_buffer = flush_interval, flush_size, max_buffer
         self.ip_limits = TokenBuckets(ip_rate, ip_burst)
         self.site_limits = TokenBuckets(site_rate, site_burst, max_keys=max_sites)
         self._lookup = lookup
@@ -128,22 +126,20 @@ class TrackerPath:
 
             self.sessions: Any = Sessions(max_sessions=max_sessions, geoip_path=geoip_path)
             store = self.sessions.store
-        self._store = store
         self._sites: collections.OrderedDict[str, SiteEntry] = collections.OrderedDict()
-        self._buffer: collections.deque[Hit] = collections.deque()
-        self._retry: list[Hit] = []
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pv-tracker-lookup")
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._flush_lock = threading.Lock()
-        self._start_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self.stored = 0
-        self.dropped = 0
-        self._failures = 0
+        self.writer: BufferedWriter[Hit] = BufferedWriter(
+            store,  # Hits are stored as they are (no preparation)
+            name="pv-tracker-writer",
+            what="tracker events",
+            flush_interval=flush_interval,
+            flush_size=flush_size,
+            max_buffer=max_buffer,
+            max_attempts=MAX_ATTEMPTS,
+        )
+        self._record = self.writer.record
         self.refused: collections.Counter[int] = collections.Counter()
         cache.register(self)
-        atexit.register(self._at_exit)
 
     # --- ASGI ---------------------------------------------------------------------------------------
 
@@ -299,92 +295,28 @@ class TrackerPath:
     def forget(self, key: str) -> None:
         self._sites.pop(key, None)
 
-    # --- The writer -----------------------------------------------------------------------------------
+    # --- The writer (core/buffered.py) ----------------------------------------------------------------
 
-    def _record(self, hit: Hit) -> None:
-        if len(self._buffer) >= self.max_buffer:
-            self.dropped += 1
-            if self.dropped % 10_000 == 1:
-                logger.error("Tracker buffer full (%s): events dropped", len(self._buffer))
-            return
-        self._buffer.append(hit)
-        if self._thread is None:
-            self.start()
-        if len(self._buffer) >= self.flush_size:
-            self._wake.set()
+    @property
+    def stored(self) -> int:
+        return self.writer.stored
+
+    @property
+    def dropped(self) -> int:
+        return self.writer.dropped
+
+    def pending(self) -> int:
+        return self.writer.pending()
 
     def start(self) -> None:
-        with self._start_lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="pv-tracker-writer", daemon=True)
-            self._thread.start()
+        self.writer.start()
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:
-                logger.exception("Storing tracker events failed; retrying at the next flush")
-        from django.db import connection
-
-        connection.close()
+    def flush(self) -> int:
+        return self.writer.flush()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the writer and store every buffered event (lifespan shutdown)."""
-        self._stopping.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        self._thread = None
-        for _attempt in range(3):
-            try:
-                self.flush()
-                break
-            except Exception:
-                logger.exception("Storing tracker events at shutdown failed")
-                time.sleep(0.5)
-
-    def _at_exit(self) -> None:
-        if self._buffer or self._retry:
-            try:
-                self.stop(timeout=5.0)
-            except Exception:  # pragma: no cover
-                logger.exception("Tracker events could not be stored at exit")
-
-    def pending(self) -> int:
-        return len(self._buffer) + len(self._retry)
-
-    def flush(self) -> int:
-        with self._flush_lock:
-            buffer = self._buffer
-            hits = self._retry + [buffer.popleft() for _ in range(len(buffer))]
-            self._retry = []
-            if not hits:
-                return 0
-            try:
-                stored = self._store(hits)
-            except Exception:
-                self._failures += 1
-                if self._failures >= MAX_ATTEMPTS:  # a batch the database refuses for good: give it up
-                    logger.error(
-                        "Dropping %s tracker events refused %s times in a row", len(hits), self._failures
-                    )
-                    self.dropped += len(hits)
-                    self._failures = 0
-                else:
-                    self._retry = hits
-                from django.db import connection
-
-                connection.close()
-                raise
-            self._failures = 0
-            self.stored += stored
-            return stored
+        self.writer.stop(timeout)
 
 
 def tracker_wrap(app: ASGIApp) -> TrackerPath:

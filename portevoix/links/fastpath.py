@@ -22,18 +22,17 @@ string is ignored.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import collections
 import datetime as dt
 import gc
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
+from portevoix.core.buffered import BufferedWriter
 from portevoix.links import cache
 from portevoix.links.codes import is_code
 from portevoix.links.selectors import PREFIX
@@ -121,31 +120,28 @@ class FastPath:
         self.ttl = ttl
         self.negative_ttl = negative_ttl
         self.max_entries = max_entries
-        self.flush_interval = flush_interval
-        self.flush_size = flush_size
-        self.max_buffer = max_buffer
         self.domains_ttl = domains_ttl
         self._geoip_path = geoip_path
         self._lookup = lookup
-        self._store = store
         self._load_domains = domains
         self._geo = geo
         self._entries: collections.OrderedDict[str, Entry] = collections.OrderedDict()
         self._inflight: dict[str, asyncio.Future[Entry]] = {}
         self._domains: dict[str, int] = {}
         self._domains_loaded = 0.0
-        self._buffer: collections.deque[Pending] = collections.deque()
-        self._retry: list[Any] = []
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pv-links-lookup")
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._flush_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-        self.stored = 0
-        self.dropped = 0
+        self.writer: BufferedWriter[Pending] = BufferedWriter(
+            store,
+            name="pv-links-flusher",
+            what="clicks",
+            prepare=self._rows,
+            flush_interval=flush_interval,
+            flush_size=flush_size,
+            max_buffer=max_buffer,
+            on_start=_load_user_agent_rules,
+        )
+        self._record = self.writer.record
         cache.register(self)
-        atexit.register(self._at_exit)
 
     # --- ASGI ---------------------------------------------------------------------------------------
 
@@ -272,92 +268,30 @@ class FastPath:
     def reload_domains(self) -> None:
         self._domains_loaded = 0.0
 
-    # --- Clicks ---------------------------------------------------------------------------------------
+    # --- Clicks (core/buffered.py stores them) --------------------------------------------------------
 
-    def _record(self, item: Pending) -> None:
-        buffer = self._buffer
-        if len(buffer) >= self.max_buffer:
-            self.dropped += 1
-            if self.dropped % 10_000 == 1:
-                logger.error(
-                    "Click buffer full (%s): the database is not keeping up; clicks dropped", len(buffer)
-                )
-            return
-        buffer.append(item)
-        if self._thread is None:
-            self.start()
-        if len(buffer) >= self.flush_size:
-            self._wake.set()
+    @property
+    def stored(self) -> int:
+        return self.writer.stored
 
-    def start(self) -> None:
-        with self._start_lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stopping.clear()
-            self._thread = threading.Thread(target=self._run, name="pv-links-flusher", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        from portevoix.links.clients import classify
-
-        classify("Mozilla/5.0")  # load the user-agent rules now, not in the middle of the first batch
-        while not self._stopping.is_set():
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:  # never let the writer die; the clicks wait for the next try
-                logger.exception("Storing clicks failed; retrying at the next flush")
-        from django.db import connection
-
-        connection.close()  # this thread's own connection
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop the writer and store every buffered click (called on lifespan shutdown)."""
-        self._stopping.set()
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        self._thread = None
-        for _attempt in range(3):
-            try:
-                self.flush()
-                break
-            except Exception:
-                logger.exception("Storing clicks at shutdown failed")
-                time.sleep(0.5)
-        self._executor.shutdown(wait=False)
-
-    def _at_exit(self) -> None:
-        if self._buffer or self._retry:
-            try:
-                self.stop(timeout=5.0)
-            except Exception:  # pragma: no cover - interpreter shutting down
-                logger.exception("Clicks could not be stored at exit")
+    @property
+    def dropped(self) -> int:
+        return self.writer.dropped
 
     def pending(self) -> int:
-        return len(self._buffer) + len(self._retry)
+        return self.writer.pending()
+
+    def start(self) -> None:
+        self.writer.start()
 
     def flush(self) -> int:
         """Store what is buffered now; returns the number of clicks stored."""
-        with self._flush_lock:
-            buffer = self._buffer
-            taken = [buffer.popleft() for _ in range(len(buffer))]
-            rows = self._retry + self._rows(taken)
-            self._retry = []
-            if not rows:
-                return 0
-            try:
-                stored = self._store(rows)
-            except Exception:
-                self._retry = rows
-                from django.db import connection
+        return self.writer.flush()
 
-                connection.close()  # a broken connection is reopened at the next try
-                raise
-            self.stored += stored
-            return stored
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the writer and store every buffered click (called on lifespan shutdown)."""
+        self.writer.stop(timeout)
+        self._executor.shutdown(wait=False)
 
     def _rows(self, items: list[Pending]) -> list[Any]:
         """Click rows from the raw facts (thousands a second: kept to plain tuples and cached lookups)."""
@@ -385,6 +319,12 @@ class FastPath:
                 )
             )
         return rows
+
+
+def _load_user_agent_rules() -> None:
+    from portevoix.links.clients import classify
+
+    classify("Mozilla/5.0")  # load the rules now, not in the middle of the first batch
 
 
 def wrap(app: ASGIApp) -> FastPath:

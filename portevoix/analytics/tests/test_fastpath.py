@@ -284,5 +284,5 @@ def test_a_batch_the_database_keeps_refusing_is_retried_then_dropped(django_app)
         assert (tracker.pending(), tracker.dropped) == (0, 1)
         assert tracker.flush() == 0
     finally:
-        tracker._store = lambda hits: len(hits)
+        tracker.writer.store = lambda hits: len(hits)
         tracker.stop()

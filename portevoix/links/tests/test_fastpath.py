@@ -225,7 +225,7 @@ def test_the_country_comes_from_the_geoip_reader(django_app, link):
 
 def test_a_failed_write_is_retried(fast, link):
     calls = []
-    real = fast._store
+    real = fast.writer.store
 
     def flaky(rows):
         calls.append(len(rows))
@@ -233,7 +233,7 @@ def test_a_failed_write_is_retried(fast, link):
             raise RuntimeError("database is locked")
         return real(rows)
 
-    fast._store = flaky
+    fast.writer.store = flaky
     request(fast, f"/l/{link.code}", headers=[("User-Agent", PHONE)])
     with pytest.raises(RuntimeError):
         fast.flush()
