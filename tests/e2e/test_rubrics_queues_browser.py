@@ -1,13 +1,10 @@
 """The rubrics page and a channel's queue in a real browser (Debian's chromium driven by Playwright): they
 render with their data, and their screenshots go to docs/screenshots/ (planning-rubrics.png,
-planning-queues.png). Skipped without chromium, unless PORTEVOIX_REQUIRE_BROWSER is set."""
+planning-queues.png)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,21 +15,15 @@ from portevoix.planning.services import queues as queue_services
 from portevoix.planning.services import rubrics as rubric_services
 from portevoix.planning.tests.queue_helpers import telegram
 from portevoix.workspaces.roles import Role
+from tests.e2e.support import save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "Rubriques-et-files-2718"
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 
 
-def test_rubrics_and_queue_pages_in_a_browser(live_server, make_team):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("PORTEVOIX_REQUIRE_BROWSER", "").strip().lower() not in {"", "0", "false", "no"}:
-            pytest.fail("Debian's chromium is not installed.")
-        pytest.skip("Debian's chromium is not installed.")
-    from playwright.sync_api import expect, sync_playwright
+def test_rubrics_and_queue_pages_in_a_browser(live_server, make_team, new_page):
+    from playwright.sync_api import expect
 
     team = make_team("Atelier Lumière")
     owner = team.member(Role.OWNER)
@@ -67,24 +58,19 @@ def test_rubrics_and_queue_pages_in_a_browser(live_server, make_team):
         post = content_services.post_create(by=owner, title=title, text=title, channel_ids=[channel.pk])
         queue_services.queue_entry_add(by=owner, channel=channel, post=post)
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-        try:
-            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-            page.goto(f"{live_server.url}/accounts/login/")
-            page.locator('main form [name="username"]').fill(owner.user.email)
-            page.locator('main form [name="password"]').fill(PASSWORD)
-            page.locator("main form button[type=submit]").click()
-            page.wait_for_load_state()
-            page.goto(f"{live_server.url}/w/{slug}/plan/rubrics/")
-            expect(page.get_by_test_id("rubric-share")).to_have_count(4)
-            expect(page.get_by_test_id("rubric-mix")).to_contain_text("Behind the scenes")
-            page.screenshot(path=str(SCREENSHOTS / "planning-rubrics.png"), full_page=True)
-            page.goto(f"{live_server.url}/w/{slug}/plan/queues/{channel.pk}/")
-            expect(page.get_by_test_id("queue-entry")).to_have_count(3)
-            expect(page.get_by_test_id("queue-slot")).to_have_count(5)
-            page.screenshot(path=str(SCREENSHOTS / "planning-queues.png"), full_page=True)
-        finally:
-            browser.close()
-    assert (SCREENSHOTS / "planning-rubrics.png").stat().st_size > 10_000
+    page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.locator('main form [name="username"]').fill(owner.user.email)
+    page.locator('main form [name="password"]').fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/w/{slug}/plan/rubrics/")
+    expect(page.get_by_test_id("rubric-share")).to_have_count(4)
+    expect(page.get_by_test_id("rubric-mix")).to_contain_text("Behind the scenes")
+    rubrics_shot = save_screenshot(page, "planning-rubrics.png", for_docs=True)
+    page.goto(f"{live_server.url}/w/{slug}/plan/queues/{channel.pk}/")
+    expect(page.get_by_test_id("queue-entry")).to_have_count(3)
+    expect(page.get_by_test_id("queue-slot")).to_have_count(5)
+    save_screenshot(page, "planning-queues.png", for_docs=True)
+    assert rubrics_shot.stat().st_size > 10_000
