@@ -4,6 +4,7 @@ post, move it up or down, remove it, pause, resume). Thin: services and selector
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 
 from django import forms
@@ -142,44 +143,51 @@ def _back(request: HttpRequest, channel_id: int) -> HttpResponse:
     return redirect("planning:queue", _membership(request).workspace.slug, channel_id)
 
 
-@require_POST
-@workspace_view("queue.manage")
-def queue_slot_add(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
-    membership = _membership(request)
-    channel = _channel(request, queue_channel_id)
+def _act(
+    request: HttpRequest, queue_channel_id: int, action: Callable[[], object], done: str = ""
+) -> HttpResponse:
+    """Run one queue action and come back to the queue's page: a refusal becomes an error message;
+    otherwise ``done`` and a warning for each post that could not take a slot."""
     try:
-        replan = services.queue_slot_add(
-            by=membership,
-            channel=channel,
-            weekday=request.POST.get("weekday"),
-            local_time=request.POST.get("time"),
-        )
+        outcome = action()
     except PortevoixError as error:
         _error(request, error)
     else:
-        messages.success(request, _("Slot added."))
-        _report(request, replan)
+        if done:
+            messages.success(request, done)
+        if isinstance(outcome, Replan):
+            _report(request, outcome)
     return _back(request, queue_channel_id)
+
+
+@require_POST
+@workspace_view("queue.manage")
+def queue_slot_add(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
+    membership, channel = _membership(request), _channel(request, queue_channel_id)
+    weekday, local_time = request.POST.get("weekday"), request.POST.get("time")
+    return _act(
+        request,
+        queue_channel_id,
+        lambda: services.queue_slot_add(
+            by=membership, channel=channel, weekday=weekday, local_time=local_time
+        ),
+        _("Slot added."),
+    )
 
 
 @require_POST
 @workspace_view("queue.manage")
 def queue_slot_remove(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
-    membership = _membership(request)
-    channel = _channel(request, queue_channel_id)
-    try:
-        replan = services.queue_slot_remove(
-            by=membership,
-            channel=channel,
-            weekday=request.POST.get("weekday"),
-            local_time=request.POST.get("time"),
-        )
-    except PortevoixError as error:
-        _error(request, error)
-    else:
-        messages.success(request, _("Slot removed."))
-        _report(request, replan)
-    return _back(request, queue_channel_id)
+    membership, channel = _membership(request), _channel(request, queue_channel_id)
+    weekday, local_time = request.POST.get("weekday"), request.POST.get("time")
+    return _act(
+        request,
+        queue_channel_id,
+        lambda: services.queue_slot_remove(
+            by=membership, channel=channel, weekday=weekday, local_time=local_time
+        ),
+        _("Slot removed."),
+    )
 
 
 def _post_id(request: HttpRequest) -> int:
@@ -190,78 +198,67 @@ def _post_id(request: HttpRequest) -> int:
 @require_POST
 @workspace_view("queue.manage")
 def queue_entry_add(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
-    membership = _membership(request)
-    channel = _channel(request, queue_channel_id)
-    try:
+    membership, channel = _membership(request), _channel(request, queue_channel_id)
+
+    def add() -> None:
         post = content_selectors.post_get(by=membership, post_id=_post_id(request))
         services.queue_entry_add(by=membership, channel=channel, post=post)
-    except PortevoixError as error:
-        _error(request, error)
-    else:
-        messages.success(request, _("Added to the queue."))
-    return _back(request, queue_channel_id)
+
+    return _act(request, queue_channel_id, add, _("Added to the queue."))
 
 
 @require_POST
 @workspace_view("queue.manage")
 def queue_entry_move(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
     membership = _membership(request)
-    channel = _channel(request, queue_channel_id)
+    channel, queue = selectors.queue_channel(by=membership, channel_id=queue_channel_id)
     post_id = _post_id(request)
-    _channel_again, queue = selectors.queue_channel(by=membership, channel_id=queue_channel_id)
     order = [row.entry.post_id for row in selectors.queue_entries(queue=queue)]
     if post_id not in order:
         messages.error(request, _("This post is not in this queue."))
         return _back(request, queue_channel_id)
     index = order.index(post_id) + (-1 if request.POST.get("direction") == "up" else 1)
-    try:
-        replan = services.queue_entry_move(
+    return _act(
+        request,
+        queue_channel_id,
+        lambda: services.queue_entry_move(
             by=membership, channel=channel, post_id=post_id, position=max(0, index)
-        )
-    except PortevoixError as error:
-        _error(request, error)
-    else:
-        _report(request, replan)
-    return _back(request, queue_channel_id)
+        ),
+    )
 
 
 @require_POST
 @workspace_view("queue.manage")
 def queue_entry_remove(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
-    membership = _membership(request)
-    channel = _channel(request, queue_channel_id)
-    try:
-        replan = services.queue_entry_remove(by=membership, channel=channel, post_id=_post_id(request))
-    except PortevoixError as error:
-        _error(request, error)
-    else:
-        messages.success(request, _("Taken out of the queue; the post is kept as a draft."))
-        _report(request, replan)
-    return _back(request, queue_channel_id)
+    membership, channel = _membership(request), _channel(request, queue_channel_id)
+    post_id = _post_id(request)
+    return _act(
+        request,
+        queue_channel_id,
+        lambda: services.queue_entry_remove(by=membership, channel=channel, post_id=post_id),
+        _("Taken out of the queue; the post is kept as a draft."),
+    )
 
 
 @require_POST
 @workspace_view("queue.manage")
 def queue_pause(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
-    membership = _membership(request)
-    try:
-        services.queue_pause(by=membership, channel=_channel(request, queue_channel_id))
-    except PortevoixError as error:
-        _error(request, error)
-    else:
-        messages.success(request, _("Queue paused: its posts will not go out until you resume it."))
-    return _back(request, queue_channel_id)
+    membership, channel = _membership(request), _channel(request, queue_channel_id)
+    return _act(
+        request,
+        queue_channel_id,
+        lambda: services.queue_pause(by=membership, channel=channel),
+        _("Queue paused: its posts will not go out until you resume it."),
+    )
 
 
 @require_POST
 @workspace_view("queue.manage")
 def queue_resume(request: HttpRequest, queue_channel_id: int) -> HttpResponse:
-    membership = _membership(request)
-    try:
-        replan = services.queue_resume(by=membership, channel=_channel(request, queue_channel_id))
-    except PortevoixError as error:
-        _error(request, error)
-    else:
-        messages.success(request, _("Queue resumed: its posts take the next free slots."))
-        _report(request, replan)
-    return _back(request, queue_channel_id)
+    membership, channel = _membership(request), _channel(request, queue_channel_id)
+    return _act(
+        request,
+        queue_channel_id,
+        lambda: services.queue_resume(by=membership, channel=channel),
+        _("Queue resumed: its posts take the next free slots."),
+    )
