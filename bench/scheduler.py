@@ -6,7 +6,7 @@ same instant, the rest spread evenly over ``--window`` seconds; each goes to a f
 that answers after ``--latency`` (50 ms) and fails ``--fail-rate`` (3 %) of requests with a 503. The network ignores idempotency keys, so
 any duplicate send shows up as a second post.
 
-- ``sqlite``: one ``portevoix scheduler`` and one ``portevoix worker`` (what ``portevoix serve`` runs) at
+- ``sqlite``: one ``portevoix scheduler`` and one ``portevoix worker`` (``portevoix serve``'s publisher) at
   the default settings on a fresh SQLite file;
 - ``postgresql``: one scheduler and two workers on a fresh database (createdb, ``portevoix migrate``,
   dropdb at the end);

@@ -156,7 +156,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("PORTEVOIX_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        # "publishing": the engine's runs only, so that a long task (a 10,000-row import, a report)
+        # never holds a post up; `portevoix serve` gives it a worker of its own.
+        "QUEUES": ["default", "publishing"],
     }
 }
 

@@ -20,10 +20,12 @@ from portevoix.publishing import buckets, dispatch, notifications
 
 # Ahead of other queued work (thumbnails, reports): a worker picks publishing first when both wait.
 PRIORITY = 50
+# Its own queue: `portevoix serve` runs a worker for it alone, so that other tasks never delay a post.
+QUEUE = "publishing"
 DISPATCH_RESULTS_KEEP = timedelta(hours=1)
 
 
-@task(priority=PRIORITY)
+@task(priority=PRIORITY, queue_name=QUEUE)
 def publish_due() -> dict[str, Any]:
     """Claim and publish due targets until nothing is due within the prefetch window."""
     stats = dispatch.run(on_full_batch=_another_run)

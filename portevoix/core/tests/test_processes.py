@@ -24,7 +24,7 @@ from portevoix.core.tasks import heartbeat
 
 pytestmark = pytest.mark.process
 
-STARTED = re.compile(r"Started (web|worker|scheduler) \(pid (\d+)\)\.")
+STARTED = re.compile(r"Started (web|publisher|worker|scheduler) \(pid (\d+)\)\.")
 # Fast clocks so that a whole scenario takes seconds: a tick of 0.2 s, a heartbeat task every second,
 # and a worker reported stale after 4 s without one.
 FAST_ENV = {
@@ -151,15 +151,18 @@ def serve(data_dir):
     running.close()
 
 
-def test_serve_runs_all_three_roles_and_stops_cleanly_on_sigterm(serve):
+def test_serve_runs_every_role_and_stops_cleanly_on_sigterm(serve):
     report = serve.wait_healthy()
     assert report["worker"]["ok"]
     assert report["scheduler"]["ok"]
     assert report["database"]["ok"]
     assert f"open http://127.0.0.1:{serve.port}/" in serve.log
     children = serve.children()
-    assert set(children) == {"web", "worker", "scheduler"}
+    assert set(children) == {"web", "publisher", "worker", "scheduler"}
     assert all(alive(pid) for pid in children.values())
+    # Publishing has a worker of its own: a long task in the other one never holds a post up.
+    assert re.search(r"Worker \S+ started \(queues: publishing\)", serve.log), serve.log
+    assert re.search(r"Worker \S+ started \(queues: default\)", serve.log), serve.log
 
     started = time.monotonic()
     assert serve.stop(signal.SIGTERM) == 0, serve.log
@@ -175,7 +178,7 @@ def test_serve_stops_cleanly_on_sigint(serve):
 
 
 def test_children_stop_by_themselves_when_serve_is_killed(serve):
-    children = serve.wait_for(lambda: len(c := serve.children()) == 3 and c, 60, "three children")
+    children = serve.wait_for(lambda: len(c := serve.children()) == 4 and c, 60, "four children")
     serve.wait_for(lambda: "Scheduler started" in serve.log, 60, "the scheduler to start")
     os.kill(serve.process.pid, signal.SIGKILL)
     serve.process.wait(timeout=5)
@@ -206,7 +209,7 @@ def test_serve_restarts_a_killed_child_which_then_runs_tasks_again(serve):
         40,
         "a worker heartbeat from the restarted worker",
     )
-    assert set(serve.children()) == {"web", "worker", "scheduler"}
+    assert set(serve.children()) == {"web", "publisher", "worker", "scheduler"}
 
     assert serve.stop(signal.SIGTERM) == 0, serve.log
     assert not [pid for pid in serve.every_child_pid() if alive(pid)]

@@ -1,7 +1,8 @@
-"""``portevoix serve``: web, worker and scheduler together, as three supervised child processes.
+"""``portevoix serve``: web, workers and scheduler together, as supervised child processes.
 
-What ``make run`` starts: enough for one team on the embedded SQLite (the three share the database file,
-in WAL mode). SIGINT/SIGTERM is forwarded to the children, which stop gracefully; a child that is still
+What ``make run`` starts: enough for one team on the embedded SQLite (they share the database file, in WAL
+mode): the web server, a worker for publishing alone (the ``publishing`` queue), a worker for every other
+task, and the scheduler. SIGINT/SIGTERM is forwarded to the children, which stop gracefully; a child that is still
 running after ``--stop-timeout`` seconds is killed. A child that dies on its own is restarted with a
 growing delay; after ``MAX_CRASHES`` crashes of one role within ``CRASH_WINDOW`` seconds everything
 stops and the command exits with status 1.
@@ -35,11 +36,16 @@ POLL_SECONDS = 0.2
 
 @dataclass
 class Child:
-    role: str
+    role: str  # the portevoix command it runs
     args: list[str]
+    name: str = ""  # how messages call it (default: its role)
     process: subprocess.Popen[bytes] | None = None
     restart_at: float | None = None
     crashes: deque[float] = field(default_factory=deque)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.role
 
     @property
     def running(self) -> bool:
@@ -75,7 +81,7 @@ class Supervisor:
             process_group=0,
         )
         child.restart_at = None
-        self.say(f"Started {child.role} (pid {child.process.pid}).")
+        self.say(f"Started {child.label} (pid {child.process.pid}).")
 
     def run(self, stop: StopFlag) -> int:
         """Supervise until a stop is requested (return 0 when everything stopped in time, else 1) or
@@ -107,13 +113,13 @@ class Supervisor:
         how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
         if len(child.crashes) >= self.max_crashes:
             self.say(
-                f"The {child.role} {how}: {len(child.crashes)} crashes within {self.crash_window:.0f} s, "
+                f"The {child.label} {how}: {len(child.crashes)} crashes within {self.crash_window:.0f} s, "
                 "giving up and stopping everything."
             )
             return True
         delay = min(FIRST_BACKOFF * 2 ** (len(child.crashes) - 1), MAX_BACKOFF)
         child.restart_at = now + delay
-        self.say(f"The {child.role} {how}; restarting it in {delay:.0f} s.")
+        self.say(f"The {child.label} {how}; restarting it in {delay:.0f} s.")
         return False
 
     def stop_all(self, signum: int) -> bool:
@@ -130,13 +136,13 @@ class Supervisor:
             try:
                 code = child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.say(f"The {child.role} did not stop within {self.stop_timeout:.0f} s; killing it.")
+                self.say(f"The {child.label} did not stop within {self.stop_timeout:.0f} s; killing it.")
                 child.process.kill()
                 child.process.wait()
                 clean = False
                 continue
             if code != 0:
-                self.say(f"The {child.role} stopped with status {code}.")
+                self.say(f"The {child.label} stopped with status {code}.")
                 clean = False
         return clean
 
@@ -166,7 +172,7 @@ def browser_url(host: str, port: int) -> str:
 
 
 class Command(BaseCommand):
-    help = "Run the web server, the task worker and the scheduler together (what `make run` starts)."
+    help = "Run the web server, the task workers and the scheduler together (what `make run` starts)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -190,7 +196,9 @@ class Command(BaseCommand):
         supervisor = Supervisor(
             [
                 Child("web", ["--host", host, "--port", str(port)]),
-                Child("worker", []),
+                # Two workers: publishing alone in one, so that a long task never holds a post up.
+                Child("worker", ["--queue-name", "publishing"], name="publisher"),
+                Child("worker", ["--queue-name", "default"]),
                 Child("scheduler", []),
             ],
             say=self.say,
