@@ -2,7 +2,8 @@
 
 The scheduler writes the "scheduler" heartbeat on every tick. The "worker" heartbeat is written by a task
 (core/tasks.py ``heartbeat``) that the scheduler enqueues and a worker runs, so a fresh worker heartbeat
-proves that work flows end to end: scheduler -> queue -> worker -> database.
+proves that work flows end to end: scheduler -> queue -> worker -> database. The "publishing" heartbeat is
+written by each run of the publishing engine (its own queue, often its own worker: publishing/tasks.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from portevoix.core.models import Heartbeat
 
 WORKER = "worker"
 SCHEDULER = "scheduler"
+PUBLISHING = "publishing"
 
 
 def beat(name: str, **details: Any) -> None:
@@ -48,29 +50,34 @@ def _role(beats: dict[str, datetime], name: str, stale_after: int, now: datetime
 def report() -> dict[str, Any]:
     """What /healthz answers: two cheap queries (``SELECT 1`` and the few heartbeat rows).
 
-    ``status`` is "ok" when the database answers and both roles are fresh, "degraded" when a role is
+    ``status`` is "ok" when the database answers and every role is fresh, "degraded" when a role is
     stale or has never run, "error" when the database is unreachable.
     """
     now = timezone.now()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        beats = dict(Heartbeat.objects.filter(name__in=[WORKER, SCHEDULER]).values_list("name", "beat_at"))
+        beats = dict(
+            Heartbeat.objects.filter(name__in=[WORKER, SCHEDULER, PUBLISHING]).values_list("name", "beat_at")
+        )
     except DatabaseError as error:
         return {
             "status": "error",
             "database": {"ok": False, "vendor": connection.vendor, "error": error.__class__.__name__},
             "worker": {"ok": False},
+            "publishing": {"ok": False},
             "scheduler": {"ok": False},
             "time": now.isoformat(),
         }
     worker = _role(beats, WORKER, settings.PORTEVOIX_WORKER_STALE_AFTER, now)
+    publishing = _role(beats, PUBLISHING, settings.PORTEVOIX_WORKER_STALE_AFTER, now)
     scheduler = _role(beats, SCHEDULER, settings.PORTEVOIX_SCHEDULER_STALE_AFTER, now)
-    status = "ok" if worker["ok"] and scheduler["ok"] else "degraded"
+    status = "ok" if worker["ok"] and publishing["ok"] and scheduler["ok"] else "degraded"
     return {
         "status": status,
         "database": {"ok": True, "vendor": connection.vendor},
         "worker": worker,
+        "publishing": publishing,
         "scheduler": scheduler,
         "time": now.isoformat(),
     }

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from portevoix.core import health
 from portevoix.core.scheduling import register_periodic
 from portevoix.publishing import buckets, dispatch, notifications
 
@@ -28,6 +29,7 @@ DISPATCH_RESULTS_KEEP = timedelta(hours=1)
 @task(priority=PRIORITY, queue_name=QUEUE)
 def publish_due() -> dict[str, Any]:
     """Claim and publish due targets until nothing is due within the prefetch window."""
+    health.beat(health.PUBLISHING)  # /healthz: publishing runs (a run starts every few seconds)
     stats = dispatch.run(on_full_batch=_another_run)
     return stats.as_dict()
 

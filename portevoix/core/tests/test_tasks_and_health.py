@@ -74,14 +74,16 @@ def get_health(client):
     return response.status_code, response.json()
 
 
-def test_healthz_is_200_when_worker_and_scheduler_are_fresh(client):
+def test_healthz_is_200_when_worker_publishing_and_scheduler_are_fresh(client):
     health.beat("worker")
+    health.beat("publishing")
     health.beat("scheduler")
     status, body = get_health(client)
     assert status == 200
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
     assert body["worker"]["ok"]
+    assert body["publishing"]["ok"]
     assert body["scheduler"]["ok"]
     assert body["worker"]["age_seconds"] < 5
     assert set(body["worker"]) == {"ok", "last_heartbeat", "age_seconds", "stale_after_seconds"}  # no host
@@ -89,6 +91,7 @@ def test_healthz_is_200_when_worker_and_scheduler_are_fresh(client):
 
 def test_healthz_is_503_when_a_heartbeat_is_missing(client):
     health.beat("scheduler")
+    health.beat("publishing")
     status, body = get_health(client)
     assert status == 503
     assert body["status"] == "degraded"
@@ -103,10 +106,15 @@ def test_healthz_is_503_when_a_heartbeat_is_missing(client):
 
 @pytest.mark.parametrize(
     ("role", "stale_setting"),
-    [("worker", "PORTEVOIX_WORKER_STALE_AFTER"), ("scheduler", "PORTEVOIX_SCHEDULER_STALE_AFTER")],
+    [
+        ("worker", "PORTEVOIX_WORKER_STALE_AFTER"),
+        ("publishing", "PORTEVOIX_WORKER_STALE_AFTER"),
+        ("scheduler", "PORTEVOIX_SCHEDULER_STALE_AFTER"),
+    ],
 )
 def test_healthz_is_503_when_a_heartbeat_is_stale(client, settings, role, stale_setting):
     health.beat("worker")
+    health.beat("publishing")
     health.beat("scheduler")
     limit = getattr(settings, stale_setting)
     Heartbeat.objects.filter(name=role).update(beat_at=timezone.now() - timedelta(seconds=limit + 1))
