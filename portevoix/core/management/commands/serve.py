@@ -2,8 +2,8 @@
 
 What ``make run`` starts: enough for one team on the embedded SQLite (they share the database file, in WAL
 mode): the web server, a worker for publishing alone (the ``publishing`` queue), a worker for every other
-task, and the scheduler. SIGINT/SIGTERM is forwarded to the children, which stop gracefully; a child that is still
-running after ``--stop-timeout`` seconds is killed. A child that dies on its own is restarted with a
+task, and the scheduler. SIGINT/SIGTERM is forwarded to the children, which stop gracefully; a child that
+is still running after ``--stop-timeout`` seconds is killed. A child that dies on its own is restarted with a
 growing delay; after ``MAX_CRASHES`` crashes of one role within ``CRASH_WINDOW`` seconds everything
 stops and the command exits with status 1.
 """
