@@ -3,8 +3,8 @@
 Workload (issue 3, item 8): ``--posts`` scheduled posts (10,000), of which ``--burst`` (1,000) are due at the
 same instant, the rest spread evenly over ``--window`` seconds; each goes to a fake network on 127.0.0.1
 (``scheduler_support/fastnet.py``, an asyncio server the ``crashnet`` connector of the crash test talks to)
-that answers after ``--latency`` (50 ms) and fails ``--fail-rate`` (3 %) of requests with a 503. The network ignores idempotency keys, so
-any duplicate send shows up as a second post.
+that answers after ``--latency`` (50 ms) and fails ``--fail-rate`` (3 %) of requests with a 503. The
+network ignores idempotency keys, so any duplicate send shows up as a second post.
 
 - ``sqlite``: one ``portevoix scheduler`` and one ``portevoix worker`` (``portevoix serve``'s publisher) at
   the default settings on a fresh SQLite file;
