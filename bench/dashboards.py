@@ -15,13 +15,17 @@ directory, or a PostgreSQL database created for the run on 127.0.0.1 and dropped
    workspace. Clicks are written with COPY (PostgreSQL) or executemany with load-only PRAGMAs (SQLite).
 2. Build the roll-ups (services.rollups_refresh), timed.
 3. Check: for every date range, each panel's figures equal those of the naive query (per-day clicks,
-   per-network totals, post metric totals, visits, conversions, funnel).
+   per-network totals, post metric totals, visits, conversions, converted sessions and conversion rates
+   per network, funnel); the median engaged times (a histogram, docs/dashboards.md) are within
+   ``MEDIAN_BOUND`` (10 %) of the exact medians the naive query computes from the raw visits.
 4. Time: an ingest process stores clicks through links.services.clicks_store (the redirect fast path's
    store function) in batches of 1,000 at ``--ingest-rate`` clicks/s (measured: ``ingest_clicks_per_s``)
    while each panel runs ``--runs`` times over rotating realistic ranges (last 7, 30, 90 days, this
    month, previous month; p95) and its naive query ``--naive-runs`` times over the same ranges
-   (median: ``naive_ms``). The panel "traffic" reads the integrations' imported daily table directly (a
-   few rows a day): not benchmarked.
+   (median: ``naive_ms``). The naive queries compute the same figures with GROUP BYs over the raw rows:
+   the site's medians from a GROUP BY network, engaged seconds; the conversion rate from the visits with
+   an EXISTS on their conversions. The panel "traffic" reads the integrations' imported daily table
+   directly (a few rows a day): not benchmarked.
 
 Writes bench/results/dashboards.json: {"sqlite": {...}, "postgresql": {...}} each with ``panels``
 {name: {p95_ms, naive_ms, ratio}}, ``ingest_clicks_per_s``, sizes, load and build times, the machine's
@@ -60,6 +64,7 @@ PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 NETWORKS = ("vk", "telegram", "telegram", "mastodon", "bluesky", "facebook")
 SNAPSHOTS_PER_TARGET = 80
 PRESETS = ("7d", "30d", "90d", "this_month", "previous_month")
+MEDIAN_BOUND = 0.1  # portevoix.dashboards.durations.MAX_RELATIVE_ERROR
 
 
 def setup_django(migrate: bool = True) -> None:
@@ -367,14 +372,18 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         "engaged_seconds", "engaged", "bounced", "device", "country",
     )  # fmt: skip
     visits_written = _bulk(Visit._meta.db_table, visit_columns, iter(visit_rows))
+    # The visits' ids follow their order (a fresh table): a conversion is joined to the visit it copies.
+    first_visit = Visit.objects.filter(workspace=ws).order_by("id").values_list("id", flat=True).first() or 0
     conv_rows = []
     for n in range(args.conversions):
-        row = visit_rows[rng.randrange(len(visit_rows))]
+        index = rng.randrange(len(visit_rows))
+        row = visit_rows[index]
         purchase = rng.random() < 0.6
         conv_rows.append(
             (
                 ws.pk,
                 site.pk,
+                first_visit + index,
                 row[3],
                 "purchase" if purchase else "signup",
                 str(Decimal(rng.randint(500, 20000)) / 100) if purchase else None,
@@ -386,10 +395,10 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
                 f"o{n}",
             )
         )
-    conv_rows.sort(key=lambda row: row[2])
+    conv_rows.sort(key=lambda row: row[3])
     conv_columns = (
-        "workspace_id", "site_id", "at", "goal", "revenue", "currency", "network", "campaign", "post_id",
-        "source", "order_id",
+        "workspace_id", "site_id", "visit_id", "at", "goal", "revenue", "currency", "network", "campaign",
+        "post_id", "source", "order_id",
     )  # fmt: skip
     conversions_written = _bulk(Conversion._meta.db_table, conv_columns, iter(conv_rows))
     if sqlite:
@@ -514,13 +523,29 @@ def naive_followers(f: Any) -> dict[str, Any]:
     return {"groups": len(rows)}
 
 
+def _median(counts: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many} (statistics.median's definition)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    wanted = ((total + 1) // 2, total // 2 + 1)
+    found: list[int] = []
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while len(found) < 2 and seen >= wanted[len(found)]:
+            found.append(value)
+    return (found[0] + found[1]) / 2
+
+
 def naive_site(f: Any) -> dict[str, Any]:
-    """The site panel's figures from the raw visits: totals per network, per day, per campaign, per post."""
+    """The site panel's figures from the raw visits: totals, bounces, engaged time and its median per
+    network (a GROUP BY network, engaged seconds), per day, per campaign, per post."""
     since, until = _bounds(f)
     where = "FROM analytics_visit WHERE workspace_id = %s AND started_at >= %s AND started_at < %s"
     params = [f.workspace.pk, _param(since), _param(until)]
     sums = "COUNT(*), SUM(CASE WHEN bounced THEN 1 ELSE 0 END), SUM(engaged_seconds)"
-    rows = _rows(f"SELECT network, {sums} {where} GROUP BY network", params)
+    rows = _rows(f"SELECT network, engaged_seconds, {sums} {where} GROUP BY network, engaged_seconds", params)
     day = _local_day_sql("started_at", f.workspace.timezone)
     _rows(f"SELECT {day} AS d, COUNT(*) {where} AND network <> '' GROUP BY d", params)
     _rows(
@@ -531,19 +556,59 @@ def naive_site(f: Any) -> dict[str, Any]:
         f"SELECT post_id, {sums} {where} AND post_id IS NOT NULL GROUP BY post_id ORDER BY 2 DESC LIMIT 20",
         params,
     )
-    return {"social_visits": sum(int(r[1]) for r in rows if r[0]), "visits": sum(int(r[1]) for r in rows)}
+    every: dict[int, int] = {}
+    social: dict[int, int] = {}
+    per_network: dict[str, dict[int, int]] = {}
+    for network, seconds, count, _bounces, _seconds in rows:
+        every[seconds] = every.get(seconds, 0) + int(count)
+        if network:
+            social[seconds] = social.get(seconds, 0) + int(count)
+            per_network.setdefault(network, {})[seconds] = int(count)
+    return {
+        "social_visits": sum(social.values()),
+        "visits": sum(every.values()),
+        "median_duration": _median(every),
+        "social_median_duration": _median(social),
+        "medians": {network: _median(counts) for network, counts in per_network.items()},
+    }
 
 
-def naive_conversions(f: Any) -> dict[str, Any]:
-    """The conversions panel's one grouping, from the raw conversions."""
+def _conversion_groups(f: Any) -> list[tuple[Any, ...]]:
     since, until = _bounds(f)
-    rows = _rows(
+    return _rows(
         "SELECT goal, network, campaign, post_id, currency, COUNT(*), COUNT(revenue), SUM(revenue) "
         "FROM analytics_conversion WHERE workspace_id = %s AND at >= %s AND at < %s "
         "GROUP BY goal, network, campaign, post_id, currency",
         [f.workspace.pk, _param(since), _param(until)],
     )
-    return {"conversions": sum(int(r[5]) for r in rows)}
+
+
+def naive_conversions(f: Any) -> dict[str, Any]:
+    """The conversions panel's figures from the raw rows: conversions and revenue per goal, network,
+    campaign, post and currency; sessions and sessions with a conversion (a visit counted once) per
+    network and campaign of the visit."""
+    since, until = _bounds(f)
+    rows = _conversion_groups(f)
+    sessions = _rows(
+        "SELECT v.network, v.campaign, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM analytics_conversion c "
+        "WHERE c.visit_id = v.id) THEN 1 ELSE 0 END) FROM analytics_visit v WHERE v.workspace_id = %s "
+        "AND v.started_at >= %s AND v.started_at < %s GROUP BY v.network, v.campaign",
+        [f.workspace.pk, _param(since), _param(until)],
+    )
+    visits = sum(int(r[2]) for r in sessions)
+    converted = sum(int(r[3]) for r in sessions)
+    per_network: dict[str, list[int]] = {}
+    for network, _campaign, count, with_goal in sessions:
+        if network:
+            entry = per_network.setdefault(network, [0, 0])
+            entry[0] += int(count)
+            entry[1] += int(with_goal)
+    return {
+        "conversions": sum(int(r[5]) for r in rows),
+        "sessions": visits,
+        "converted_sessions": converted,
+        "rates": {k: round(c / v * 100, 2) for k, (v, c) in per_network.items() if v},
+    }
 
 
 def naive_funnel(f: Any) -> dict[str, Any]:
@@ -559,11 +624,11 @@ def naive_funnel(f: Any) -> dict[str, Any]:
         "AND started_at < %s AND network <> '' GROUP BY post_id",
         [f.workspace.pk, _param(since), _param(until)],
     )
-    conversions = naive_conversions(f)
+    conversions = _conversion_groups(f)
     return {
         "clicks": sum(int(r[1]) for r in clicks),
         "visits": sum(int(r[1]) for r in visits),
-        **conversions,
+        "conversions": sum(int(r[5]) for r in conversions),
     }
 
 
@@ -597,11 +662,29 @@ def check(f: Any) -> list[str]:
     for key in ("views", "reach", "likes", "comments", "posts"):
         if (posts[key] or 0) != (naive_p[key] or 0):
             problems.append(f"posts {key}: {posts[key]} != {naive_p[key]} for {f.start}..{f.end}")
-    site, naive_s = selectors.panel_site(f)["totals"], naive_site(f)
+    site_panel, naive_s = selectors.panel_site(f), naive_site(f)
+    site = site_panel["totals"]
     if (site["social_visits"], site["visits"]) != (naive_s["social_visits"], naive_s["visits"]):
         problems.append(f"visits differ for {f.start}..{f.end}")
-    if selectors.panel_conversions(f)["totals"]["conversions"] != naive_conversions(f)["conversions"]:
-        problems.append(f"conversions differ for {f.start}..{f.end}")
+    # The median comes from a histogram: within durations.MAX_RELATIVE_ERROR of the exact one (docs).
+    medians = [(key, site[key], naive_s[key]) for key in ("median_duration", "social_median_duration")] + [
+        (g["network"], g["median_duration"], naive_s["medians"].get(g["network"]))
+        for g in site_panel["by_network"]
+    ]
+    for key, rolled, exact in medians:
+        if (rolled is None) != (exact is None) or (
+            exact is not None and abs(rolled - exact) > exact * MEDIAN_BOUND + 0.05
+        ):
+            problems.append(f"median {key}: {rolled} vs exact {exact} for {f.start}..{f.end}")
+    conversions, naive_c = selectors.panel_conversions(f), naive_conversions(f)
+    totals = conversions["totals"]
+    if (totals["conversions"], totals["sessions"], totals["converted_sessions"]) != (
+        naive_c["conversions"], naive_c["sessions"], naive_c["converted_sessions"],
+    ):  # fmt: skip
+        problems.append(f"conversions or converted sessions differ for {f.start}..{f.end}")
+    rates = {g["network"]: g["conversion_rate"] for g in conversions["by_network"] if g["sessions"]}
+    if rates != naive_c["rates"]:
+        problems.append(f"conversion rates per network differ for {f.start}..{f.end}")
     funnel, naive_fu = selectors.panel_funnel(f)["totals"], naive_funnel(f)
     if (funnel["clicks"], funnel["visits"], funnel["conversions"]) != (
         naive_fu["clicks"], naive_fu["visits"], naive_fu["conversions"],

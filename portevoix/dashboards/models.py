@@ -2,18 +2,34 @@
 (services.py; docs/dashboards.md).
 
 Days are the workspace's local days ([local midnight, next local midnight), DST-correct). Rows are narrow
-and lead with (workspace, day); dimensions are plain integers (0: none) so that unique keys work the same
-on SQLite and PostgreSQL (NULLs are distinct in unique constraints).
+and lead with (workspace, span, day); dimensions are plain integers (0: none) so that unique keys work the
+same on SQLite and PostgreSQL (NULLs are distinct in unique constraints). Every table holds day rows and,
+with the same columns, week and month rows that hold the sums of their days (``span``, spans.py): a
+period is read from the fewest rows that cover it.
 
-- ``ClickDaily``: clicks per day and short link (with the link's post, channel and network copied).
-- ``VisitDaily``: visits of the site tracker per day x network x campaign x post.
-- ``ConversionDaily``: conversions and revenue per day x network x campaign x post x goal x currency.
+- ``ClickDaily``: clicks per short link (with the link's post, channel and network copied).
+- ``ClickChannelDaily``: clicks per channel (the per-day series and the channel and network totals).
+- ``VisitDaily``: visits of the site tracker per network x campaign x post, with the visits that
+  completed a goal (``converted``).
+- ``VisitNetworkDaily``: the same per network x campaign (no post): totals, series, networks, campaigns.
+- ``VisitDurationDaily``: visits per network and engaged-time bucket (``durations.py``), for the median.
+- ``ConversionDaily``: conversions and revenue per network x campaign x post x goal x currency.
+- ``ConversionGoalDaily``: the same without the post.
 - ``RollupState``: per source table, the highest raw row id already added (the watermark).
 """
 
 from __future__ import annotations
 
 from django.db import models
+
+from portevoix.dashboards.spans import DAY
+
+SPAN_CHOICES = [("d", "day"), ("w", "week"), ("m", "month")]
+
+
+def _span() -> models.CharField:  # type: ignore[type-arg]
+    # "d": the day ``day``; "w": the ISO week starting on ``day``; "m": the month starting on ``day``.
+    return models.CharField(max_length=1, choices=SPAN_CHOICES, default=DAY)
 
 
 class RollupState(models.Model):
@@ -31,6 +47,7 @@ class RollupState(models.Model):
 
 class ClickDaily(models.Model):
     workspace_id = models.BigIntegerField()
+    span = _span()
     day = models.DateField()
     link_id = models.BigIntegerField()
     post_id = models.BigIntegerField(default=0)
@@ -40,21 +57,44 @@ class ClickDaily(models.Model):
     bots = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["link_id", "day"], name="clickdaily_link_day")]
-        # Covering: the panels' sums per day, network, channel and post read the index alone.
+        constraints = [
+            models.UniqueConstraint(fields=["link_id", "span", "day"], name="clickdaily_link_span_day")
+        ]
+        # Covering: the panels' sums per post (and channel, network) read the index alone.
         indexes = [
             models.Index(
-                fields=["workspace_id", "day", "network", "channel_id", "post_id", "humans", "bots"],
-                name="clickdaily_ws_day",
+                fields=["workspace_id", "span", "day", "network", "channel_id", "post_id", "humans", "bots"],
+                name="clickdaily_ws_span_day",
             )
         ]
 
     def __str__(self) -> str:
-        return f"link {self.link_id} {self.day}: {self.humans}+{self.bots}"
+        return f"link {self.link_id} {self.span}{self.day}: {self.humans}+{self.bots}"
+
+
+class ClickChannelDaily(models.Model):
+    workspace_id = models.BigIntegerField()
+    span = _span()
+    day = models.DateField()
+    channel_id = models.BigIntegerField(default=0)
+    network = models.CharField(max_length=32, blank=True)
+    humans = models.BigIntegerField(default=0)
+    bots = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "span", "day", "channel_id", "network"], name="clickchannel_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"channel {self.channel_id} {self.span}{self.day}: {self.humans}+{self.bots}"
 
 
 class VisitDaily(models.Model):
     workspace_id = models.BigIntegerField()
+    span = _span()
     day = models.DateField()
     network = models.CharField(max_length=32, blank=True)
     campaign = models.CharField(max_length=255, blank=True)
@@ -63,20 +103,69 @@ class VisitDaily(models.Model):
     bounces = models.BigIntegerField(default=0)
     engaged_seconds = models.BigIntegerField(default=0)
     pageviews = models.BigIntegerField(default=0)
+    converted = models.BigIntegerField(default=0)  # visits with at least one conversion
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace_id", "day", "network", "campaign", "post_id"], name="visitdaily_key"
+                fields=["workspace_id", "span", "day", "network", "campaign", "post_id"],
+                name="visitdaily_span_key",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.workspace_id} {self.day} {self.network}: {self.visits}"
+        return f"{self.workspace_id} {self.span}{self.day} {self.network}: {self.visits}"
+
+
+class VisitNetworkDaily(models.Model):
+    workspace_id = models.BigIntegerField()
+    span = _span()
+    day = models.DateField()
+    network = models.CharField(max_length=32, blank=True)
+    campaign = models.CharField(max_length=255, blank=True)
+    visits = models.BigIntegerField(default=0)
+    bounces = models.BigIntegerField(default=0)
+    engaged_seconds = models.BigIntegerField(default=0)
+    pageviews = models.BigIntegerField(default=0)
+    converted = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "span", "day", "network", "campaign"], name="visitnetwork_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.span}{self.day} {self.network}: {self.visits}"
+
+
+class VisitDurationDaily(models.Model):
+    """Visits per bucket of engaged seconds (durations.BOUNDS), with the shortest and longest in it."""
+
+    workspace_id = models.BigIntegerField()
+    span = _span()
+    day = models.DateField()
+    network = models.CharField(max_length=32, blank=True)
+    bucket = models.PositiveSmallIntegerField()
+    visits = models.BigIntegerField(default=0)
+    min_seconds = models.BigIntegerField(default=0)
+    max_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "span", "day", "network", "bucket"], name="visitduration_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.span}{self.day} {self.network} #{self.bucket}: {self.visits}"
 
 
 class ConversionDaily(models.Model):
     workspace_id = models.BigIntegerField()
+    span = _span()
     day = models.DateField()
     network = models.CharField(max_length=32, blank=True)
     campaign = models.CharField(max_length=255, blank=True)
@@ -90,13 +179,41 @@ class ConversionDaily(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace_id", "day", "network", "campaign", "post_id", "goal", "currency"],
-                name="conversiondaily_key",
+                fields=["workspace_id", "span", "day", "network", "campaign", "post_id", "goal", "currency"],
+                name="conversiondaily_span_key",
+            )
+        ]
+        # A few posts' conversions (the funnel's and the panel's top posts) from their day rows.
+        indexes = [
+            models.Index(fields=["workspace_id", "post_id", "span", "day"], name="conversiondaily_post")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id} {self.span}{self.day} {self.goal}: {self.conversions}"
+
+
+class ConversionGoalDaily(models.Model):
+    workspace_id = models.BigIntegerField()
+    span = _span()
+    day = models.DateField()
+    network = models.CharField(max_length=32, blank=True)
+    campaign = models.CharField(max_length=255, blank=True)
+    goal = models.CharField(max_length=80)
+    currency = models.CharField(max_length=3, blank=True)
+    conversions = models.BigIntegerField(default=0)
+    with_revenue = models.BigIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "span", "day", "network", "campaign", "goal", "currency"],
+                name="conversiongoal_key",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.workspace_id} {self.day} {self.goal}: {self.conversions}"
+        return f"{self.workspace_id} {self.span}{self.day} {self.goal}: {self.conversions}"
 
 
 class ZoneSeen(models.Model):

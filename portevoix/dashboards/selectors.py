@@ -17,15 +17,21 @@ available" — never 0 for a figure nobody gave):
     panel_posts(filters)        post metrics: totals, per post, per channel / network / rubric
     panel_best_worst(filters)   the 5 best and 5 worst posts by ER by reach (or by engagements)
     panel_clicks(filters)       short-link clicks (humans; bots apart) per day, network, channel, post
-    panel_site(filters)         tracker visits (all and from social), bounce rate, engaged time
-    panel_conversions(filters)  conversions and revenue by goal, network, campaign, post
+    panel_site(filters)         tracker visits (all and from social), bounce rate, average and median
+                                engaged time (durations.py: a histogram, exact under 10 s, else within 10 %)
+    panel_conversions(filters)  conversions and revenue by goal, network, campaign, post; sessions,
+                                converted sessions and conversion rate overall, per network and campaign
     panel_traffic(filters)      GA4 / Metrica sessions by source and medium beside the tracker's visits
     panel_funnel(filters)       posts -> clicks -> visits -> conversions -> revenue, totals and per post
-    PANELS: dict name -> function (the names above without ``panel_``)
+    PANELS: dict name -> function (the names above without ``panel_``); each takes ``totals_only=True``
+        to compute its totals alone (what the comparison period needs)
     summary(filters, compare=True) -> {"period", "previous", "panels": {name: {..., "previous_totals",
         "deltas"}}}; ``deltas[key]`` = {"change": current - previous, "percent": change / previous x 100}.
 
 Each panel returns ``{"totals": {...}, ...}`` plus its tables and ``"formulas"`` (figure -> formula).
+Panels read the roll-ups (models.py) through the fewest day, week and month rows covering the period
+(spans.py), the small per-channel and per-network tables for totals and series, and the per-post tables
+only for the per-post lists; they never cache an answer.
 Filters: ``channel`` and ``network`` filter everything that knows them (site visits and conversions
 know the network only: a channel filter keeps its network); ``rubric`` keeps the posts of the rubric and
 their clicks, visits and conversions (follower counts are per channel: not filtered by rubric).
@@ -36,12 +42,27 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet, Sum
+from django.apps import apps
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Window,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,7 +70,16 @@ from django.utils.translation import gettext as _
 from portevoix.channels.models import Channel
 from portevoix.content.models import Post
 from portevoix.core.errors import ValidationFailed
-from portevoix.dashboards.models import ClickDaily, ConversionDaily, VisitDaily
+from portevoix.dashboards import durations, localtime, spans
+from portevoix.dashboards.models import (
+    ClickChannelDaily,
+    ClickDaily,
+    ConversionDaily,
+    ConversionGoalDaily,
+    VisitDaily,
+    VisitDurationDaily,
+    VisitNetworkDaily,
+)
 from portevoix.metrics import formulas
 from portevoix.metrics.models import METRIC_FIELDS, FollowerDaily, PostMetricLatest
 from portevoix.metrics.selectors import FOLLOWERS_LOOKBACK
@@ -196,6 +226,14 @@ def _formulas(*names: str) -> dict[str, str]:
         "visits_social": _("tracker sessions whose source is a social network (UTM or referrer)"),
         "bounce_rate": _("single-page sessions without engagement / sessions x 100 % (tracker definition)"),
         "avg_duration": _("sum of engaged seconds / sessions (visible-tab time)"),
+        "median_duration": _(
+            "median of the sessions' engaged seconds (visible-tab time); from a histogram: exact under 10 s, "
+            "otherwise within 10 %"
+        ),
+        "conversion_rate": _(
+            "sessions with at least one goal completion / sessions x 100 % (sessions of the period, by their "
+            "own network and campaign)"
+        ),
         "conversions": _("goal completions, attributed to the last social touch within 30 days"),
         "revenue": _("sum of purchase revenue, per currency"),
         "ga_bounce_rate": _("as each service defines it (GA4: sessions not engaged)"),
@@ -209,11 +247,6 @@ def _formulas(*names: str) -> dict[str, str]:
 def _rate(numerator: float | int | None, denominator: float | int | None) -> float | None:
     value = formulas.rate(numerator, denominator)
     return None if value is None else round(value, 2)
-
-
-def _known_sum(values: Iterable[int | None]) -> int | None:
-    known = [value for value in values if value is not None]
-    return sum(known) if known else None
 
 
 def _money(value: Decimal | int | float | None) -> str:
@@ -241,6 +274,54 @@ def _channel_names(workspace: Workspace, ids: Iterable[int]) -> dict[int, str]:
     return dict(Channel.objects.filter(workspace=workspace, pk__in=wanted).values_list("pk", "name"))
 
 
+def _sql(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of a queryset, to wrap or to run without the ORM's per-row work; ("", ()) when it can match
+    nothing (an empty ``__in``)."""
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return "", ()
+
+
+def _together(*querysets: QuerySet[Any]) -> list[list[tuple[Any, ...]]]:
+    """The rows of several ``values_list`` querysets in one round trip to the database: each is a CTE, read
+    by UNION ALL with its columns in positions of its own (the others typed NULLs, so that no two types
+    meet). Without the ORM's converters: the caller converts what it needs (PostgreSQL's integer sums are
+    decimals, SQLite's dates text) and sorts what must be sorted."""
+    shapes = []
+    for queryset in querysets:
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        compiler.setup_query()
+        shapes.append(
+            [column.output_field.db_type(connection) or "text" for column, _sql, _alias in compiler.select]
+        )
+    widths = [len(shape) for shape in shapes]
+    types = [kind for shape in shapes for kind in shape]
+    ctes: list[str] = []
+    selects: list[str] = []
+    params: list[Any] = []
+    before = 0
+    for n, (queryset, width) in enumerate(zip(querysets, widths, strict=True)):
+        sql, part_params = _sql(queryset)
+        if sql:
+            columns = [f"CAST(NULL AS {kind})" for kind in types]
+            for k in range(width):
+                columns[before + k] = f"t{n}.c{k}"
+            ctes.append(f"t{n} ({', '.join(f'c{k}' for k in range(width))}) AS ({sql})")
+            selects.append(f"SELECT {n} AS q, {', '.join(columns)} FROM t{n}")  # noqa: S608 (the ORM's SQL)
+            params.extend(part_params)
+        before += width
+    found: list[list[tuple[Any, ...]]] = [[] for _queryset in querysets]
+    if selects:
+        offsets = [sum(widths[:n]) for n in range(len(widths))]
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}", params)
+            for row in cursor.fetchall():
+                n = row[0]
+                found[n].append(tuple(row[1 + offsets[n] : 1 + offsets[n] + widths[n]]))
+    return found
+
+
 def _days(f: Filters) -> list[dt.date]:
     return [f.start + dt.timedelta(days=n) for n in range(f.days)]
 
@@ -248,7 +329,7 @@ def _days(f: Filters) -> list[dt.date]:
 # --- Followers --------------------------------------------------------------------------------------
 
 
-def panel_followers(f: Filters) -> dict[str, Any]:
+def panel_followers(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     channels = Channel.objects.filter(workspace=f.workspace)
     if f.channel:
         channels = channels.filter(pk=f.channel)
@@ -256,7 +337,7 @@ def panel_followers(f: Filters) -> dict[str, Any]:
         channels = channels.filter(network=f.network)
     found = list(channels.order_by("network", "name").values_list("pk", "name", "network"))
     readings: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for channel_id, day, count in (
+    sql, params = _sql(
         FollowerDaily.objects.filter(
             workspace=f.workspace,
             channel_id__in=[c[0] for c in found],
@@ -265,8 +346,13 @@ def panel_followers(f: Filters) -> dict[str, Any]:
         )
         .order_by("channel_id", "day")
         .values_list("channel_id", "day", "followers")
-    ):
-        readings[channel_id].append((day, count))
+    )
+    with connection.cursor() as cursor:  # hundreds of rows: without the ORM's per-value converters
+        cursor.execute(sql, params)
+        for channel_id, day, count in cursor.fetchall() if sql else ():
+            readings[channel_id].append(
+                (day if isinstance(day, dt.date) else dt.date.fromisoformat(day), count)
+            )
     days = _days(f)
     per_channel = []
     carried: dict[int, dict[dt.date, int]] = {}
@@ -349,120 +435,218 @@ class PostRow(NamedTuple):
     err: float | None
 
 
-def _post_rows(f: Filters) -> list[PostRow]:
-    """Latest figures of the posts x channels published in the period, newest first (PostMetricLatest,
-    followers at publication as in metrics.selectors.post_metrics: the last daily count within a week)."""
+def _bounds(f: Filters) -> tuple[dt.datetime, dt.datetime]:
     tz = f.workspace.tzinfo
-    since = dt.datetime.combine(f.start, dt.time.min, tzinfo=tz)
-    until = dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return (
+        dt.datetime.combine(f.start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+
+
+def _channels(f: Filters) -> dict[int, tuple[str, str]]:
+    """Channel id -> (name, network) of the workspace's channels that the filters keep."""
+    channels = Channel.objects.filter(workspace=f.workspace)
+    if f.channel:
+        channels = channels.filter(pk=f.channel)
+    if f.network:
+        channels = channels.filter(network=f.network)
+    return {pk: (name, network) for pk, name, network in channels.values_list("pk", "name", "network")}
+
+
+def _latest(f: Filters, channels: dict[int, tuple[str, str]]) -> QuerySet[PostMetricLatest]:
+    """The newest figures of the posts x channels published in the period (PostMetricLatest)."""
+    since, until = _bounds(f)
     latest = PostMetricLatest.objects.filter(
         workspace=f.workspace, published_at__gte=since, published_at__lt=until
     )
-    if f.channel:
-        latest = latest.filter(channel_id=f.channel)
-    if f.network:
-        latest = latest.filter(channel__network=f.network)
+    if f.channel or f.network:
+        latest = latest.filter(channel_id__in=list(channels))
     if f.rubric:
         latest = latest.filter(post__rubric_id=f.rubric)
-    found = list(
-        latest.order_by("-published_at", "-target_id").values_list(
-            "target_id",
-            "post_id",
-            "channel_id",
-            "channel__name",
-            "channel__network",
-            "post__rubric_id",
-            "post__title",
-            Substr("post__text", 1, 80),
-            "published_at",
-            *METRIC_FIELDS,
-        )
+    return latest
+
+
+def _ranking() -> tuple[RawSQL, RawSQL, RawSQL]:
+    """(engagements, seen, ERR) of a PostMetricLatest row in SQL (written once: the ORM's expressions cost
+    more to build than to run). Engagements: formulas.engagements, the sum of the parts a network gives,
+    NULL when it gives none; seen: reach, or views where there is no reach (formulas.err); ERR:
+    engagements / seen x 100 computed as Python does (a double divided, then x 100)."""
+    table = PostMetricLatest._meta.db_table
+    parts = [f'"{table}"."{name}"' for name in ("likes", "comments", "shares", "quotes", "saves")]
+    engagements = (
+        f"CASE WHEN COALESCE({', '.join(parts)}) IS NULL THEN NULL "
+        f"ELSE {' + '.join(f'COALESCE({part}, 0)' for part in parts)} END"
     )
-    followers: dict[int, dict[dt.date, int]] = defaultdict(dict)
-    channel_ids = {row[2] for row in found}
-    if channel_ids:
-        for channel_id, day, number in FollowerDaily.objects.filter(
+    seen = f'COALESCE("{table}"."reach", "{table}"."views")'
+    double = "double precision" if connection.vendor == "postgresql" else "REAL"
+    return (
+        RawSQL(engagements, [], output_field=BigIntegerField()),  # noqa: S611 (fixed SQL)
+        RawSQL(seen, [], output_field=BigIntegerField()),  # noqa: S611
+        RawSQL(f"CAST(({engagements}) AS {double}) / ({seen}) * 100.0", [], output_field=FloatField()),  # noqa: S611
+    )
+
+
+_HAS_ERR = Q(eng__isnull=False, seen__gt=0)  # formulas.err is not None
+
+
+def _followers_at(f: Filters, channel_ids: Iterable[int]) -> dict[int, dict[dt.date, int]]:
+    """Channel -> day of the period -> its followers "at publication" that day: the last daily count on or
+    before it, at most FOLLOWERS_LOOKBACK old (metrics.selectors.post_metrics)."""
+    wanted = list(set(channel_ids))
+    readings: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    sql, params = _sql(
+        FollowerDaily.objects.filter(
             workspace=f.workspace,
-            channel_id__in=channel_ids,
+            channel_id__in=wanted,
             day__gte=f.start - FOLLOWERS_LOOKBACK,
             day__lte=f.end,
-        ).values_list("channel_id", "day", "followers"):
-            followers[channel_id][day] = number
+        ).values_list("channel_id", "day", "followers")
+    )
+    if sql:
+        with connection.cursor() as cursor:  # without the ORM's per-value converters
+            cursor.execute(sql, params)
+            for channel_id, day, number in cursor.fetchall():
+                readings[channel_id][day if isinstance(day, dt.date) else dt.date.fromisoformat(day)] = number
     lookback = FOLLOWERS_LOOKBACK.days
-    one_day = dt.timedelta(days=1)
-    engagements_of, er_of, err_of, shares_of = (
-        formulas.engagements,
-        formulas.er,
-        formulas.err,
-        formulas.shares_total,
-    )
-    rows = []
-    for row in found:
-        target_id, post_id, channel_id, channel_name, network, rubric_id, title, text, published = row[:9]
-        views, reach, likes, comments, shares, saves, quotes = row[9:]
-        day = published.astimezone(tz).date()
-        counts = followers.get(channel_id)
-        count = None
-        if counts:
-            for back in range(lookback + 1):
-                count = counts.get(day - one_day * back)
-                if count is not None:
-                    break
-        engagements = engagements_of(
-            likes=likes, comments=comments, shares=shares, saves=saves, quotes=quotes
-        )
-        rows.append(
-            PostRow(
-                target_id,
-                post_id,
-                (title or text or f"#{post_id}")[:80],
-                channel_id,
-                channel_name,
-                network,
-                rubric_id,
-                published,
-                views,
-                reach,
-                likes,
-                comments,
-                shares_of(shares, quotes),
-                saves,
-                count,
-                engagements,
-                er_of(engagements, count),
-                err_of(engagements, reach=reach, views=views),
-            )
-        )
-    return rows
+    period = [f.start - FOLLOWERS_LOOKBACK + dt.timedelta(days=n) for n in range(f.days + lookback)]
+    result: dict[int, dict[dt.date, int]] = {}
+    for channel_id, counts in readings.items():
+        days: dict[dt.date, int] = {}
+        last: tuple[int, int] | None = None  # (index in period, count)
+        for index, day in enumerate(period):
+            count = counts.get(day)
+            if count is not None:
+                last = (index, count)
+            if last is not None and index - last[0] <= lookback:
+                days[day] = last[1]
+        result[channel_id] = days
+    return result
 
 
-def _aggregate(rows: list[PostRow]) -> dict[str, Any]:
-    """Totals of a group of posts: sums of what is known (None when nothing is), ER of the group
-    (formulas.er_channel) and ERR as sum of engagements / sum of reach-or-views of the posts having both."""
-    sums: dict[str, int | None] = dict.fromkeys(
-        ("views", "reach", "likes", "comments", "shares", "saves", "engagements")
+_ROW_FIELDS = (
+    "target_id", "post_id", "channel_id", "post__rubric_id", "post__title", "published_at", *METRIC_FIELDS,
+)  # fmt: skip
+
+
+def _aware(value: Any) -> dt.datetime:
+    """A timestamp as the database gives it (SQLite: UTC text) -> an aware datetime."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+
+
+def _post_row(
+    row: tuple[Any, ...],
+    text: str,
+    channels: dict[int, tuple[str, str]],
+    followers: dict[int, dict[dt.date, int]],
+    tz: dt.tzinfo,
+) -> PostRow:
+    target_id, post_id, channel_id, rubric_id, title, published = row[:6]
+    views, reach, likes, comments, shares, saves, quotes = row[6:13]
+    count = followers.get(channel_id, {}).get(published.astimezone(tz).date())
+    engagements = formulas.engagements(
+        likes=likes, comments=comments, shares=shares, saves=saves, quotes=quotes
     )
-    err_engagements = err_reach = 0
-    err_known = False
-    for r in rows:
-        for name, value in (
-            ("views", r.views), ("reach", r.reach), ("likes", r.likes), ("comments", r.comments),
-            ("shares", r.shares), ("saves", r.saves), ("engagements", r.engagements),
-        ):  # fmt: skip
+    name, network = channels.get(channel_id, ("", ""))
+    return PostRow(
+        target_id,
+        post_id,
+        (title or text or f"#{post_id}")[:80],
+        channel_id,
+        name,
+        network,
+        rubric_id,
+        published,
+        views,
+        reach,
+        likes,
+        comments,
+        formulas.shares_total(shares, quotes),
+        saves,
+        count,
+        engagements,
+        formulas.er(engagements, count),
+        formulas.err(engagements, reach=reach, views=views),
+    )
+
+
+def _fetch_rows(latest: QuerySet[PostMetricLatest], count: str = "") -> list[tuple[Any, ...]]:
+    """The rows of ``latest`` (ordered and sliced by the caller): _ROW_FIELDS, the start of the post's text
+    and, with ``count``, the number of rows before slicing (a window). Without the ORM's converters."""
+    if count:
+        latest = latest.annotate(**{count: Window(Count("pk"))})
+    fields = (*_ROW_FIELDS, Substr("post__text", 1, 80), *((count,) if count else ()))
+    sql, params = _sql(latest.values_list(*fields))
+    if not sql:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(*row[:5], _aware(row[5]), *row[6:]) for row in cursor.fetchall()]
+
+
+def _post_rows(
+    f: Filters,
+    found: list[list[tuple[Any, ...]]],
+    channels: dict[int, tuple[str, str]],
+    followers: dict[int, dict[dt.date, int]] | None = None,
+) -> list[list[PostRow]]:
+    """PostRows of fetched rows (_fetch_rows) with their followers at publication (read once for all)."""
+    if followers is None:
+        followers = _followers_at(f, (row[2] for rows in found for row in rows))
+    tz = f.workspace.tzinfo
+    text = len(_ROW_FIELDS)
+    return [[_post_row(row, row[text], channels, followers, tz) for row in rows] for rows in found]
+
+
+class PostSums:
+    """The totals of a group of posts, added up from the database's sums: the sum of each figure where it
+    is known (None when it never is), ER by followers (formulas.er_channel: sum of engagements / posts
+    with engagements / average followers at publication x 100) and ERR (sum of engagements / sum of
+    reach or views, over the posts that have both)."""
+
+    FIELDS = ("views", "reach", "likes", "comments", "shares", "saves", "engagements")
+    __slots__ = (
+        "engagements_known", "err_engagements", "err_known", "err_seen", "followers", "followers_known",
+        "posts", "sums",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.posts = self.engagements_known = 0
+        self.sums: dict[str, int | None] = dict.fromkeys(self.FIELDS)
+        self.err_engagements = self.err_seen = self.err_known = 0
+        self.followers = self.followers_known = 0
+
+    def add(self, item: dict[str, Any]) -> None:
+        self.posts += item["n"]
+        parts = [item[name] for name in ("likes", "comments", "reposts", "quotes", "saves")]
+        values = {
+            **{name: item[name] for name in ("views", "reach", "likes", "comments", "saves")},
+            "shares": formulas.shares_total(item["reposts"], item["quotes"]),
+            "engagements": sum(p for p in parts if p is not None) if item["engagements_n"] else None,
+        }
+        for name in self.FIELDS:
+            value = values[name]
             if value is not None:
-                sums[name] = (sums[name] or 0) + value
-        seen = r.reach if r.reach is not None else r.views
-        if r.engagements is not None and seen:
-            err_known = True
-            err_engagements += r.engagements
-            err_reach += seen
-    er = formulas.er_channel([r.engagements for r in rows], [r.followers for r in rows])
-    return {
-        "posts": len(rows),
-        **sums,
-        "er": None if er is None else round(er, 2),
-        "err": _rate(err_engagements, err_reach) if err_known else None,
-    }
+                self.sums[name] = (self.sums[name] or 0) + value
+        self.engagements_known += item["engagements_n"]
+        self.err_known += item["err_n"]
+        self.err_engagements += item["err_eng"] or 0
+        self.err_seen += item["err_seen"] or 0
+        self.followers += item["followers"] or 0
+        self.followers_known += item["followers_n"]
+
+    def figures(self) -> dict[str, Any]:
+        er = None
+        total = self.sums["engagements"]
+        if self.engagements_known and self.followers_known and total is not None:
+            er = formulas.rate(total / self.engagements_known, self.followers / self.followers_known)
+        return {
+            "posts": self.posts,
+            **self.sums,
+            "er": None if er is None else round(er, 2),
+            "err": _rate(self.err_engagements, self.err_seen) if self.err_known else None,
+        }
 
 
 def _post_dict(row: PostRow) -> dict[str, Any]:
@@ -474,14 +658,12 @@ def _post_dict(row: PostRow) -> dict[str, Any]:
     return result
 
 
-def _grouped(rows: list[PostRow], key: Callable[[PostRow], Any]) -> dict[Any, list[PostRow]]:
-    groups: dict[Any, list[PostRow]] = defaultdict(list)
-    for row in rows:
-        groups[key(row)].append(row)
-    return groups
-
-
 def _published_count(f: Filters) -> int:
+    return _published(f).count()
+
+
+def _published(f: Filters) -> QuerySet[Target]:
+    """The targets published in the period (metrics or not), filtered."""
     tz = f.workspace.tzinfo
     targets = Target.objects.filter(
         workspace=f.workspace,
@@ -495,56 +677,153 @@ def _published_count(f: Filters) -> int:
         targets = targets.filter(channel__network=f.network)
     if f.rubric:
         targets = targets.filter(post__rubric_id=f.rubric)
-    return targets.count()
+    return targets
 
 
-def panel_posts(f: Filters) -> dict[str, Any]:
-    rows = _post_rows(f)
-    rubric_names = dict(
-        Rubric.objects.filter(
-            workspace=f.workspace, pk__in={r.rubric_id for r in rows if r.rubric_id}
-        ).values_list("pk", "name")
+# The sums of _post_groups over plain columns (cheap for the database): formulas.engagements of a group is
+# the sum of its parts' sums (a post without any part adds nothing), known when one post has a part.
+_SEEN_SQL = "COALESCE(i.reach, i.views)"
+_ANY_PART_SQL = "COALESCE(i.likes, i.comments, i.shares, i.quotes, i.saves)"
+_PARTS_SQL = " + ".join(
+    f"COALESCE(i.{name}, 0)" for name in ("likes", "comments", "shares", "quotes", "saves")
+)
+_GROUP_SUMS = (
+    "COUNT(*) AS n, SUM(i.views) AS views, SUM(i.reach) AS reach, SUM(i.likes) AS likes, "
+    "SUM(i.comments) AS comments, SUM(i.shares) AS reposts, SUM(i.quotes) AS quotes, SUM(i.saves) AS saves, "
+    f"COUNT({_ANY_PART_SQL}) AS engagements_n, "
+    f"SUM(CASE WHEN {_SEEN_SQL} > 0 THEN {_PARTS_SQL} END) AS err_eng, "
+    f"SUM(CASE WHEN {_ANY_PART_SQL} IS NOT NULL AND {_SEEN_SQL} > 0 THEN {_SEEN_SQL} END) AS err_seen, "
+    f"COUNT(CASE WHEN {_SEEN_SQL} > 0 THEN {_ANY_PART_SQL} END) AS err_n, "
+    "SUM(fol.followers) AS followers, COUNT(fol.followers) AS followers_n"
+)
+
+
+def _post_groups(
+    f: Filters, latest: QuerySet[PostMetricLatest], followers: dict[int, dict[dt.date, int]]
+) -> list[dict[str, Any]]:
+    """Sums per channel and rubric (with the rubric's name) of the posts of ``latest`` (PostSums.add),
+    each post joined, in SQL, to its channel's followers on its local day of publication (``followers``,
+    written as a VALUES list of integers and dates formatted here), and on every row the number of
+    targets published in the period (metrics or not): one round trip."""
+    since, until = _bounds(f)
+    column = f'"{PostMetricLatest._meta.db_table}"."published_at"'
+    day_sql, day_params = localtime.day_sql(column, f.workspace.tzinfo, since, until)
+    inner, params = _sql(
+        latest.annotate(d=RawSQL(day_sql, day_params))  # noqa: S611 (fixed SQL, bound parameters)
+        .values("channel_id", "post__rubric_id", "post__rubric__name", "d", *METRIC_FIELDS)
+        .order_by()
     )
-    totals = _aggregate(rows)
-    totals["published"] = _published_count(f)
+    published, published_params = _sql(_published(f).values("pk"))
+    if not inner:
+        return []
+    count = f"SELECT COUNT(*) FROM ({published}) t" if published else "0"  # noqa: S608 (the ORM's SQL)
+    date = "DATE " if connection.vendor == "postgresql" else ""
+    known = [
+        f"({int(channel_id)}, {date}'{day.isoformat()}', {int(count)})"
+        for channel_id, days in followers.items()
+        for day, count in days.items()
+        if f.start <= day <= f.end
+    ] or [f"(0, {date}'1900-01-01', 0)"]
+    sql = (
+        f"WITH fol (channel_id, day, followers) AS (VALUES {', '.join(known)}) "  # noqa: S608 (ints and dates)
+        # "+": group after reading the period's rows by their index (not by scanning a channel index).
+        f'SELECT +i.channel_id AS channel_id, +i."post__rubric_id" AS rubric_id, '
+        f'i."post__rubric__name" AS rubric_name, {_GROUP_SUMS}, '
+        f"({count}) AS published "
+        f"FROM ({inner}) i LEFT JOIN fol ON fol.channel_id = i.channel_id AND fol.day = i.d GROUP BY 1, 2, 3"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*published_params, *params))
+        names = [column[0] for column in cursor.description]
+        # PostgreSQL sums integers as numeric: back to int.
+        return [
+            {
+                name: int(value) if isinstance(value, Decimal) else value
+                for name, value in zip(names, row, strict=True)
+            }
+            for row in cursor.fetchall()
+        ]
+
+
+def panel_posts(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    """One grouped query (_post_groups) and the newest posts: no per-post work in Python beyond the
+    MAX_POSTS listed."""
+    channels = _channels(f)
+    latest = _latest(f, channels)
+    totals = PostSums()
+    by_channel: dict[int, PostSums] = defaultdict(PostSums)
+    by_network: dict[str, PostSums] = defaultdict(PostSums)
+    by_rubric: dict[int, PostSums] = defaultdict(PostSums)
+
+    followers = _followers_at(f, channels)
+    groups = _post_groups(f, latest, followers)
+    rubric_names: dict[int, str] = {}
+    for item in groups:
+        if item["rubric_id"]:
+            rubric_names[item["rubric_id"]] = item["rubric_name"]
+        network = channels.get(item["channel_id"], ("", ""))[1]
+        for group in (
+            totals,
+            by_channel[item["channel_id"]],
+            by_network[network],
+            by_rubric[item["rubric_id"] or 0],
+        ):
+            group.add(item)
+    summed = totals.figures()
+    summed["published"] = groups[0]["published"] if groups else _published_count(f)
+    if totals_only:
+        return {"totals": summed}
+    newest = _fetch_rows(latest.order_by("-published_at", "-target_id")[:MAX_POSTS])
+    (rows,) = _post_rows(f, [newest], channels, followers)
     return {
-        "totals": totals,
-        "posts": [_post_dict(row) for row in rows[:MAX_POSTS]],
-        "more_posts": max(0, len(rows) - MAX_POSTS),
+        "totals": summed,
+        "posts": [_post_dict(row) for row in rows],
+        "more_posts": max(0, totals.posts - MAX_POSTS),
         "by_channel": [
-            {"channel_id": key[0], "channel_name": key[1], "network": key[2], **_aggregate(group)}
-            for key, group in sorted(
-                _grouped(rows, lambda r: (r.channel_id, r.channel_name, r.network)).items()
-            )
+            {
+                "channel_id": pk,
+                "channel_name": channels.get(pk, ("", ""))[0],
+                "network": channels.get(pk, ("", ""))[1],
+                **sums.figures(),
+            }
+            for pk, sums in sorted(by_channel.items())
         ],
-        "by_network": [
-            {"network": key, **_aggregate(group)}
-            for key, group in sorted(_grouped(rows, lambda r: r.network).items())
-        ],
+        "by_network": [{"network": key, **sums.figures()} for key, sums in sorted(by_network.items())],
         "by_rubric": [
-            {"rubric_id": key or None, "rubric_name": rubric_names.get(key, ""), **_aggregate(group)}
-            for key, group in sorted(_grouped(rows, lambda r: r.rubric_id or 0).items())
+            {"rubric_id": key or None, "rubric_name": rubric_names.get(key, ""), **sums.figures()}
+            for key, sums in sorted(by_rubric.items())
         ],
         "formulas": _formulas("engagements", "er", "err", "post_er", "post_err"),
     }
 
 
-def panel_best_worst(f: Filters) -> dict[str, Any]:
-    rows = _post_rows(f)
-    ranked = [r for r in rows if r.err is not None]
+def panel_best_worst(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    """Ranked in the database by ERR (or by engagements when no post has reach or views): two ORDER BY ...
+    LIMIT read the best (with the number of posts ranked, COUNT(*) OVER ()) and the worst (newer target
+    first among ties) whole."""
+    channels = _channels(f)
+    engagements, seen, err = _ranking()
+    base = _latest(f, channels).annotate(eng=engagements, seen=seen)
     by = "err"
-    if not ranked:
-        ranked, by = [r for r in rows if r.engagements is not None], "engagements"
-
-    def key(r: PostRow) -> float:
-        return float(r.err if by == "err" else r.engagements)  # type: ignore[arg-type]
-
-    ordered = sorted(ranked, key=lambda r: (-key(r), r.target_id))
-    best = ordered[:BEST]
-    worst = [r for r in reversed(ordered) if r not in best][:BEST]
+    ranked = base.filter(_HAS_ERR).annotate(k=err)
+    best = _fetch_rows(ranked.order_by("-k", "target_id")[:BEST], "ranked")
+    if not best:
+        by = "engagements"
+        ranked = base.filter(eng__isnull=False).annotate(k=F("eng"))
+        best = _fetch_rows(ranked.order_by("-k", "target_id")[:BEST], "ranked")
+    count = best[0][-1] if best else 0
+    totals = {"ranked": count, "ranked_by": by if count else None}
+    if totals_only:
+        return {"totals": totals}
+    tail = _fetch_rows(ranked.order_by("k", "-target_id")[: 2 * BEST]) if count else []
+    best_rows, tail_rows = _post_rows(f, [best, tail], channels)
+    chosen = {row.target_id for row in best_rows}
+    if count <= BEST:  # every ranked post is among the best
+        tail_rows = []
+    worst = [row for row in tail_rows if row.target_id not in chosen][:BEST]
     return {
-        "totals": {"ranked": len(ranked), "ranked_by": by if ranked else None},
-        "best": [_post_dict(r) for r in best],
+        "totals": totals,
+        "best": [_post_dict(r) for r in best_rows],
         "worst": [_post_dict(r) for r in worst],
         "formulas": _formulas("post_err", "engagements"),
     }
@@ -553,8 +832,8 @@ def panel_best_worst(f: Filters) -> dict[str, Any]:
 # --- Clicks -----------------------------------------------------------------------------------------
 
 
-def _clicks(f: Filters) -> QuerySet[ClickDaily]:
-    rows = ClickDaily.objects.filter(workspace_id=f.workspace.pk, day__gte=f.start, day__lte=f.end)
+def _click_filter(rows: QuerySet[Any], f: Filters) -> QuerySet[Any]:
+    rows = rows.filter(workspace_id=f.workspace.pk)
     if f.channel:
         rows = rows.filter(channel_id=f.channel)
     if f.network:
@@ -564,48 +843,64 @@ def _clicks(f: Filters) -> QuerySet[ClickDaily]:
     return rows
 
 
-def panel_clicks(f: Filters) -> dict[str, Any]:
-    rows = _clicks(f)
-    per_day = {
-        item["day"]: (item["h"], item["b"])
-        for item in rows.values("day").annotate(h=Sum("humans"), b=Sum("bots")).order_by()
-    }
+def _clicks(f: Filters) -> QuerySet[ClickDaily]:
+    """Clicks per link over the period (its months, weeks and days: spans.py)."""
+    return _click_filter(
+        ClickDaily.objects.filter(spans.cover_q(ClickDaily._meta.db_table, f.start, f.end)), f
+    )
+
+
+def _click_days(f: Filters) -> QuerySet[Any]:
+    """Clicks per day and channel: the small per-channel table, or per link with a rubric filter."""
+    model: Any = ClickDaily if f.rubric else ClickChannelDaily
+    return _click_filter(model.objects.filter(spans.days_q(f.start, f.end)), f)
+
+
+def panel_clicks(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    per_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    per_channel: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for day, channel_id, network, humans, bots in (
+        _click_days(f)
+        .values_list("day", "channel_id", "network")
+        .annotate(h=Sum("humans"), b=Sum("bots"))
+        .order_by()
+    ):
+        for counts in (per_day[day], per_channel[(channel_id, network)]):
+            counts[0] += humans
+            counts[1] += bots
+    totals = {"humans": sum(v[0] for v in per_day.values()), "bots": sum(v[1] for v in per_day.values())}
+    if totals_only:
+        return {"totals": totals}
     days = _days(f)
     networks: dict[str, dict[str, Any]] = {}
-    channels = []
-    for item in (
-        rows.values("channel_id", "network").annotate(humans=Sum("humans"), bots=Sum("bots")).order_by()
-    ):
-        entry = networks.setdefault(item["network"], {"network": item["network"], "humans": 0, "bots": 0})
-        entry["humans"] += item["humans"]
-        entry["bots"] += item["bots"]
-        channels.append(item)
-    by_channel = sorted(channels, key=lambda item: -item["humans"])[:TOP]
+    for (_channel_id, network), (humans, bots) in per_channel.items():
+        entry = networks.setdefault(network, {"network": network, "humans": 0, "bots": 0})
+        entry["humans"] += humans
+        entry["bots"] += bots
+    by_channel = sorted(per_channel.items(), key=lambda item: (-item[1][0], item[0]))[:TOP]
     by_post = list(
-        rows.exclude(post_id=0)
+        _clicks(f)
+        .exclude(post_id=0)
         .values("post_id")
         .annotate(humans=Sum("humans"), bots=Sum("bots"))
-        .order_by("-humans")[:TOP]
+        .order_by("-humans", "post_id")[:TOP]
     )
-    names = _channel_names(f.workspace, (item["channel_id"] for item in by_channel))
+    names = _channel_names(f.workspace, (key[0] for key, _values in by_channel))
     titles = _titles(f.workspace, (item["post_id"] for item in by_post))
     return {
-        "totals": {
-            "humans": sum(v[0] for v in per_day.values()),
-            "bots": sum(v[1] for v in per_day.values()),
-        },
+        "totals": totals,
         "days": [day.isoformat() for day in days],
-        "humans": [per_day.get(day, (0, 0))[0] for day in days],
-        "bots": [per_day.get(day, (0, 0))[1] for day in days],
+        "humans": [per_day[day][0] if day in per_day else 0 for day in days],
+        "bots": [per_day[day][1] if day in per_day else 0 for day in days],
         "by_network": sorted(networks.values(), key=lambda item: (-item["humans"], item["network"])),
         "by_channel": [
             {
-                "channel_id": item["channel_id"],
-                "channel_name": names.get(item["channel_id"], ""),
-                "humans": item["humans"],
-                "bots": item["bots"],
+                "channel_id": channel_id,
+                "channel_name": names.get(channel_id, ""),
+                "humans": humans,
+                "bots": bots,
             }
-            for item in by_channel
+            for (channel_id, _network), (humans, bots) in by_channel
         ],
         "by_post": [{**item, "title": titles.get(item["post_id"], "")} for item in by_post],
         "formulas": _formulas("clicks"),
@@ -616,6 +911,7 @@ def panel_clicks(f: Filters) -> dict[str, Any]:
 
 
 def _tracker_filter(rows: QuerySet[Any], f: Filters) -> QuerySet[Any]:
+    rows = rows.filter(workspace_id=f.workspace.pk)
     network = f.network or f.channel_network
     if network:
         rows = rows.filter(network=network)
@@ -625,130 +921,336 @@ def _tracker_filter(rows: QuerySet[Any], f: Filters) -> QuerySet[Any]:
 
 
 def _visits(f: Filters) -> QuerySet[VisitDaily]:
+    """Visits per network x campaign x post over the period (months, weeks, days)."""
     return _tracker_filter(
-        VisitDaily.objects.filter(workspace_id=f.workspace.pk, day__gte=f.start, day__lte=f.end), f
+        VisitDaily.objects.filter(spans.cover_q(VisitDaily._meta.db_table, f.start, f.end)), f
     )
 
 
-def _visit_figures(visits: int, bounces: int, seconds: int) -> dict[str, Any]:
-    return {
-        "visits": visits,
-        "bounce_rate": _rate(bounces, visits),
-        "avg_duration": round(seconds / visits, 1) if visits else None,
+def _visit_groups(f: Filters, where: Q | None = None) -> QuerySet[Any]:
+    """Visits per network x campaign over the period: the table without posts, unless a rubric filter
+    needs them."""
+    model: Any = VisitDaily if f.rubric else VisitNetworkDaily
+    return _tracker_filter(
+        model.objects.filter(where or spans.cover_q(model._meta.db_table, f.start, f.end)), f
+    )
+
+
+_VISIT_SUMS = {
+    "v": Sum("visits"),
+    "b": Sum("bounces"),
+    "s": Sum("engaged_seconds"),
+    "c": Sum("converted"),
+}
+
+
+class VisitSums:
+    """Visits, bounces, engaged seconds and converted visits of a group, added up."""
+
+    __slots__ = ("bounces", "converted", "seconds", "visits")
+
+    def __init__(self) -> None:
+        self.visits = self.bounces = self.seconds = self.converted = 0
+
+    def add(self, item: Mapping[str, Any]) -> None:
+        # int(): sums read without the ORM are numeric (Decimal) on PostgreSQL.
+        self.visits += int(item["v"] or 0)
+        self.bounces += int(item["b"] or 0)
+        self.seconds += int(item["s"] or 0)
+        self.converted += int(item["c"] or 0)
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "visits": self.visits,
+            "bounce_rate": _rate(self.bounces, self.visits),
+            "avg_duration": round(self.seconds / self.visits, 1) if self.visits else None,
+        }
+
+    def conversion(self) -> dict[str, Any]:
+        return {
+            "sessions": self.visits,
+            "converted_sessions": self.converted,
+            "conversion_rate": _rate(self.converted, self.visits),
+        }
+
+
+def _visit_sums_query(f: Filters) -> QuerySet[Any]:
+    return (
+        _visit_groups(f)
+        .values_list("network", "campaign")
+        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"), c=Sum("converted"))
+        .order_by()
+    )
+
+
+def _visit_sums(
+    f: Filters, rows: list[tuple[Any, ...]] | None = None
+) -> tuple[VisitSums, VisitSums, dict[str, VisitSums], dict[str, VisitSums]]:
+    """(all visits, visits from social, per social network, per campaign of social visits), from the rows
+    of _visit_sums_query (read here when not given)."""
+    everything, social = VisitSums(), VisitSums()
+    networks: dict[str, VisitSums] = defaultdict(VisitSums)
+    campaigns: dict[str, VisitSums] = defaultdict(VisitSums)
+    for network, campaign, visits, bounces, seconds, converted in (
+        _visit_sums_query(f) if rows is None else rows
+    ):
+        item = {"v": visits, "b": bounces, "s": seconds, "c": converted}
+        everything.add(item)
+        if network:
+            social.add(item)
+            networks[network].add(item)
+            campaigns[campaign].add(item)
+    return everything, social, networks, campaigns
+
+
+def _rubric_durations(f: Filters) -> dict[str, durations.Histogram]:
+    """With a rubric filter: the histograms (which have no post) cannot be used; the raw visits of the
+    rubric's posts give the exact median."""
+    result: dict[str, durations.Histogram] = defaultdict(dict)
+    since, until = _bounds(f)
+    visits = apps.get_model("analytics", "Visit").objects.filter(
+        workspace=f.workspace, started_at__gte=since, started_at__lt=until, post_id__in=_rubric_posts(f)
+    )
+    network = f.network or f.channel_network
+    if network:
+        visits = visits.filter(network=network)
+    for network_key, seconds in visits.values_list("network", "engaged_seconds"):
+        durations.add(result[network_key], durations.bucket(seconds), 1, seconds, seconds)
+    return result
+
+
+def _durations_query(f: Filters) -> QuerySet[Any]:
+    """Engaged-time histograms per network ("" = not social) over the period (none with a rubric filter:
+    _rubric_durations)."""
+    rows = VisitDurationDaily.objects.filter(spans.cover_q(VisitDurationDaily._meta.db_table, f.start, f.end))
+    return (
+        (rows.none() if f.rubric else _tracker_filter(rows, f))
+        .values_list("network", "bucket")
+        .annotate(v=Sum("visits"), lo=Min("min_seconds"), hi=Max("max_seconds"))
+        .order_by()
+    )
+
+
+def _histograms(rows: Iterable[tuple[Any, ...]]) -> dict[str, durations.Histogram]:
+    result: dict[str, durations.Histogram] = defaultdict(dict)
+    for network, number, visits, shortest, longest in rows:
+        durations.add(result[network], int(number), int(visits), int(shortest), int(longest))
+    return result
+
+
+def _visits_by_post_query(f: Filters) -> QuerySet[Any]:
+    """The TOP posts with most visits over the period (visits, bounces, engaged seconds, converted)."""
+    return (
+        _visits(f)
+        .exclude(post_id=0)
+        .values_list("post_id")
+        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"), c=Sum("converted"))
+        .order_by("-v", "post_id")[:TOP]
+    )
+
+
+def panel_site(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    """One round trip for the totals, networks, campaigns, medians, the daily series and the top posts
+    (_together), then the posts' titles."""
+    queries = [_visit_sums_query(f), _durations_query(f)]
+    if not totals_only:
+        queries += [
+            _visit_groups(f, spans.days_q(f.start, f.end))
+            .exclude(network="")
+            .values_list("day")
+            .annotate(v=Sum("visits"))
+            .order_by(),
+            _visits_by_post_query(f),
+        ]
+    found = _together(*queries)
+    everything, social, networks, campaigns = _visit_sums(f, found[0])
+    histograms = _rubric_durations(f) if f.rubric else _histograms(found[1])
+    social_histogram = durations.merge(h for network, h in histograms.items() if network)
+    totals = {
+        **everything.figures(),
+        "median_duration": durations.median(durations.merge(histograms.values())),
+        "social_visits": social.visits,
+        "social_bounce_rate": _rate(social.bounces, social.visits),
+        "social_avg_duration": social.figures()["avg_duration"],
+        "social_median_duration": durations.median(social_histogram),
     }
-
-
-def panel_site(f: Filters) -> dict[str, Any]:
-    rows = _visits(f)
-    social_only = ~Q(network="")
-    all_ = rows.aggregate(
-        v=Sum("visits"),
-        b=Sum("bounces"),
-        s=Sum("engaged_seconds"),
-        sv=Sum("visits", filter=social_only),
-        sb=Sum("bounces", filter=social_only),
-        ss=Sum("engaged_seconds", filter=social_only),
-    )
-    social = rows.exclude(network="")
-    per_day = dict(social.values("day").annotate(v=Sum("visits")).order_by().values_list("day", "v"))
+    if totals_only:
+        return {"totals": totals}
+    per_day = {localtime.as_date(day): int(visits) for day, visits in found[2]}
     days = _days(f)
     by_network = [
-        {"network": item["network"], **_visit_figures(item["v"], item["b"], item["s"])}
-        for item in social.values("network")
-        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"))
-        .order_by("-v")
+        {
+            "network": network,
+            **sums.figures(),
+            "median_duration": durations.median(histograms.get(network, {})),
+        }
+        for network, sums in sorted(networks.items(), key=lambda item: (-item[1].visits, item[0]))
     ]
     by_campaign = [
-        {"campaign": item["campaign"], **_visit_figures(item["v"], item["b"], item["s"])}
-        for item in social.values("campaign")
-        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"))
-        .order_by("-v")[:TOP]
+        {"campaign": campaign, **sums.figures()}
+        for campaign, sums in sorted(campaigns.items(), key=lambda item: (-item[1].visits, item[0]))[:TOP]
     ]
-    by_post_rows = list(
-        rows.exclude(post_id=0)
-        .values("post_id")
-        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"))
-        .order_by("-v")[:TOP]
-    )
-    titles = _titles(f.workspace, (item["post_id"] for item in by_post_rows))
+    by_post_rows = sorted(found[3], key=lambda row: (-int(row[1]), row[0]))
+    titles = _titles(f.workspace, (row[0] for row in by_post_rows))
+    by_post = []
+    for post_id, visits, bounces, seconds, converted in by_post_rows:
+        sums = VisitSums()
+        sums.add({"v": visits, "b": bounces, "s": seconds, "c": converted})
+        by_post.append({"post_id": post_id, "title": titles.get(post_id, ""), **sums.figures()})
     return {
-        "totals": {
-            **_visit_figures(all_["v"] or 0, all_["b"] or 0, all_["s"] or 0),
-            "social_visits": all_["sv"] or 0,
-            "social_bounce_rate": _rate(all_["sb"] or 0, all_["sv"] or 0),
-            "social_avg_duration": round((all_["ss"] or 0) / all_["sv"], 1) if all_["sv"] else None,
-        },
+        "totals": totals,
         "days": [day.isoformat() for day in days],
         "social_visits": [per_day.get(day, 0) for day in days],
         "by_network": by_network,
         "by_campaign": by_campaign,
-        "by_post": [
-            {
-                "post_id": item["post_id"],
-                "title": titles.get(item["post_id"], ""),
-                **_visit_figures(item["v"], item["b"], item["s"]),
-            }
-            for item in by_post_rows
-        ],
-        "formulas": _formulas("visits_social", "bounce_rate", "avg_duration"),
+        "by_post": by_post,
+        "formulas": _formulas("visits_social", "bounce_rate", "avg_duration", "median_duration"),
     }
 
 
-def _conversions(f: Filters) -> QuerySet[ConversionDaily]:
-    return _tracker_filter(
-        ConversionDaily.objects.filter(workspace_id=f.workspace.pk, day__gte=f.start, day__lte=f.end), f
-    )
-
-
-def _revenue(items: Iterable[dict[str, Any]]) -> dict[str, str]:
+def _revenue(items: Iterable[tuple[str, int, Any]]) -> dict[str, str]:
+    """Revenue per currency from (currency, conversions with revenue, revenue) rows."""
     money: dict[str, Decimal] = defaultdict(Decimal)
-    for item in items:
-        if item["paid"]:
-            money[item["currency"] or "?"] += Decimal(str(item["r"] or 0))
+    for currency, paid, revenue in items:
+        if paid:
+            money[currency or "?"] += Decimal(str(revenue or 0))
     return {currency: _money(value) for currency, value in sorted(money.items())}
 
 
-def _by(items: list[dict[str, Any]], field: str, limit: int | None = None) -> list[dict[str, Any]]:
-    """Conversions and revenue per value of ``field`` from the grouped rows, most conversions first."""
-    grouped: dict[Any, dict[str, Any]] = {}
-    for item in items:
-        entry = grouped.setdefault(item[field], {field: item[field], "conversions": 0, "_items": []})
-        entry["conversions"] += item["c"]
-        entry["_items"].append(item)
-    result = sorted(grouped.values(), key=lambda e: (-e["conversions"], str(e[field])))
-    if limit:
-        result = result[:limit]
-    for entry in result:
-        entry["revenue"] = _revenue(entry.pop("_items"))
+class ConversionSums:
+    __slots__ = ("conversions", "money")
+
+    def __init__(self) -> None:
+        self.conversions = 0
+        self.money: list[tuple[str, int, Any]] = []
+
+    def add(self, conversions: int, currency: str, paid: int, revenue: Any) -> None:
+        self.conversions += conversions
+        self.money.append((currency, paid, revenue))
+
+
+def _conversion_groups_query(f: Filters) -> QuerySet[Any]:
+    """(goal, network, campaign, currency, conversions, with revenue, revenue) over the period."""
+    model: Any = ConversionDaily if f.rubric else ConversionGoalDaily
+    return (
+        _tracker_filter(model.objects.filter(spans.cover_q(model._meta.db_table, f.start, f.end)), f)
+        .values_list("goal", "network", "campaign", "currency")
+        .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
+        .order_by()
+    )
+
+
+def _conversion_groups(f: Filters) -> list[tuple[str, str, str, str, int, int, Any]]:
+    return list(_conversion_groups_query(f))
+
+
+def _post_conversions(f: Filters, post_ids: list[int]) -> dict[int, ConversionSums]:
+    """Conversions and revenue of a few posts over the period, from their day rows (an index leads with
+    the post: a handful of rows each)."""
+    sums: dict[int, ConversionSums] = defaultdict(ConversionSums)
+    if post_ids:
+        for post_id, currency, count, paid, revenue in (
+            _tracker_filter(ConversionDaily.objects.filter(spans.days_q(f.start, f.end)), f)
+            .filter(post_id__in=post_ids)
+            .values_list("post_id", "currency")
+            .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
+            .order_by()
+        ):
+            sums[post_id].add(count, currency, paid, revenue)
+    return sums
+
+
+def _conversions_by_post(f: Filters) -> tuple[list[int], dict[int, ConversionSums]]:
+    """The TOP posts with most conversions (most first, then by id) and their conversions and revenue.
+    (Ranking and summing per currency in one query with window functions was measured slower.)"""
+    ranked = (
+        _tracker_filter(
+            ConversionDaily.objects.filter(spans.cover_q(ConversionDaily._meta.db_table, f.start, f.end)), f
+        )
+        .exclude(post_id=0)
+        .values("post_id")
+        .annotate(c=Sum("conversions"))
+        .order_by("-c", "post_id")
+    )
+    post_ids = [item["post_id"] for item in ranked[:TOP]]
+    return post_ids, _post_conversions(f, post_ids)
+
+
+def _merge_rates(
+    conversions: dict[str, ConversionSums], sessions: dict[str, VisitSums], field: str, limit: int | None
+) -> list[dict[str, Any]]:
+    """Conversions and revenue per ``field`` value beside the conversion rate of its sessions."""
+    keys = sorted(
+        set(conversions) | set(sessions),
+        key=lambda k: (
+            -(conversions[k].conversions if k in conversions else 0),
+            -(sessions[k].visits if k in sessions else 0),
+            k,
+        ),
+    )
+    result = []
+    for key in keys[:limit] if limit else keys:
+        found = conversions.get(key)
+        rate = (sessions[key] if key in sessions else VisitSums()).conversion()
+        result.append(
+            {
+                field: key,
+                "conversions": found.conversions if found else 0,
+                "revenue": _revenue(found.money) if found else {},
+                **rate,
+            }
+        )
     return result
 
 
-def _grouped_conversions(rows: QuerySet[ConversionDaily], field: str) -> list[dict[str, Any]]:
-    """Conversions and revenue per ``field`` and currency, summed by the database (a few rows)."""
-    return [
-        dict(item)
-        for item in rows.values(field, "currency")
-        .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
-        .order_by()
-    ]
-
-
-def panel_conversions(f: Filters) -> dict[str, Any]:
-    rows = _conversions(f)
-    goals = _grouped_conversions(rows, "goal")
-    by_post = _by(_grouped_conversions(rows.exclude(post_id=0), "post_id"), "post_id", TOP)
-    titles = _titles(f.workspace, (item["post_id"] for item in by_post))
+def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    goals: dict[str, ConversionSums] = defaultdict(ConversionSums)
+    networks: dict[str, ConversionSums] = defaultdict(ConversionSums)
+    campaigns: dict[str, ConversionSums] = defaultdict(ConversionSums)
+    total = ConversionSums()
+    groups, visit_rows = _together(_conversion_groups_query(f), _visit_sums_query(f))
+    for goal, network, campaign, currency, count, paid, revenue in groups:
+        count, paid = int(count), int(paid or 0)
+        total.add(count, currency, paid, revenue)
+        goals[goal].add(count, currency, paid, revenue)
+        if network:
+            networks[network].add(count, currency, paid, revenue)
+        if campaign:
+            campaigns[campaign].add(count, currency, paid, revenue)
+    everything, social, visit_networks, visit_campaigns = _visit_sums(f, visit_rows)
+    totals = {
+        "conversions": total.conversions,
+        "revenue": _revenue(total.money),
+        **everything.conversion(),
+        **{f"social_{key}": value for key, value in social.conversion().items()},
+    }
+    if totals_only:
+        return {"totals": totals}
+    visit_campaigns.pop("", None)
+    post_ids, per_post = _conversions_by_post(f)
+    titles = _titles(f.workspace, post_ids)
     return {
-        "totals": {"conversions": sum(i["c"] for i in goals), "revenue": _revenue(goals)},
-        "by_goal": _by(goals, "goal"),
-        "by_network": _by(_grouped_conversions(rows.exclude(network=""), "network"), "network"),
-        "by_campaign": _by(_grouped_conversions(rows.exclude(campaign=""), "campaign"), "campaign", TOP),
-        "by_post": [{**item, "title": titles.get(item["post_id"], "")} for item in by_post],
-        "formulas": _formulas("conversions", "revenue"),
+        "totals": totals,
+        "by_goal": [
+            {"goal": goal, "conversions": sums.conversions, "revenue": _revenue(sums.money)}
+            for goal, sums in sorted(goals.items(), key=lambda item: (-item[1].conversions, item[0]))
+        ],
+        "by_network": _merge_rates(networks, visit_networks, "network", None),
+        "by_campaign": _merge_rates(campaigns, visit_campaigns, "campaign", TOP),
+        "by_post": [
+            {
+                "post_id": pk,
+                "conversions": per_post[pk].conversions,
+                "revenue": _revenue(per_post[pk].money),
+                "title": titles.get(pk, ""),
+            }
+            for pk in post_ids
+        ],
+        "formulas": _formulas("conversions", "revenue", "conversion_rate"),
     }
 
 
-def panel_traffic(f: Filters) -> dict[str, Any]:
+def panel_traffic(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     from portevoix.integrations.selectors import traffic_by_source
 
     imported = traffic_by_source(f.workspace, f.start, f.end, ("kind", "source", "medium"))
@@ -758,7 +1260,11 @@ def panel_traffic(f: Filters) -> dict[str, Any]:
             item["revenue"] = _money(item["revenue"])
     tracker = [
         {"network": item["network"], "visits": item["v"]}
-        for item in _visits(f).exclude(network="").values("network").annotate(v=Sum("visits")).order_by("-v")
+        for item in _visit_groups(f)
+        .exclude(network="")
+        .values("network")
+        .annotate(v=Sum("visits"))
+        .order_by("-v")
     ]
     sessions: dict[str, int] = defaultdict(int)
     for item in imported:
@@ -777,33 +1283,62 @@ def panel_traffic(f: Filters) -> dict[str, Any]:
 # --- The funnel -------------------------------------------------------------------------------------
 
 
-def panel_funnel(f: Filters) -> dict[str, Any]:
-    clicks = dict(
-        _clicks(f).values("post_id").annotate(h=Sum("humans")).order_by().values_list("post_id", "h")
+def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    """Totals from the small tables; the 20 posts with most clicks (then visits, then id; posts with only
+    conversions come last) from the per-post roll-ups, with the conversions of those 20 only."""
+    total = ConversionSums()
+    for _goal, _network, _campaign, currency, count, paid, revenue in _conversion_groups(f):
+        total.add(count, currency, paid, revenue)
+    if totals_only:
+        clicks_total = _click_days(f).aggregate(h=Sum("humans"))["h"] or 0
+        visits_total = _visit_groups(f).exclude(network="").aggregate(v=Sum("visits"))["v"] or 0
+        clicks: dict[int, int] = {}
+        visits: dict[int, int] = {}
+    else:
+        clicks = dict(
+            _clicks(f).values("post_id").annotate(h=Sum("humans")).order_by().values_list("post_id", "h")
+        )
+        clicks_total = sum(clicks.values())
+        clicks.pop(0, None)
+        visits = dict(
+            _visits(f)
+            .exclude(network="")
+            .values("post_id")
+            .annotate(v=Sum("visits"))
+            .order_by()
+            .values_list("post_id", "v")
+        )
+        visits_total = sum(visits.values())
+        visits.pop(0, None)
+    totals = {
+        "published": _published_count(f),
+        "clicks": clicks_total,
+        "visits": visits_total,
+        "conversions": total.conversions,
+        "revenue": _revenue(total.money),
+        "click_to_visit": _rate(visits_total, clicks_total),
+        "visit_to_conversion": _rate(total.conversions, visits_total),
+    }
+    if totals_only:
+        return {"totals": totals}
+    ordered = sorted(
+        set(clicks) | set(visits), key=lambda pk: (-(clicks.get(pk) or 0), -(visits.get(pk) or 0), pk)
     )
-    total_clicks = sum(clicks.values())
-    clicks.pop(0, None)
-    visit_rows = _visits(f).exclude(network="")
-    visits = dict(
-        visit_rows.values("post_id").annotate(v=Sum("visits")).order_by().values_list("post_id", "v")
-    )
-    total_visits = sum(visits.values())
-    visits.pop(0, None)
-    conversion_rows = _conversions(f)
-    per_post_conv: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    total_conversions = 0
-    all_items = []
-    for item in (
-        conversion_rows.values("post_id", "currency")
-        .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
-        .order_by()
-    ):
-        total_conversions += item["c"]
-        all_items.append(dict(item))
-        if item["post_id"]:
-            per_post_conv[item["post_id"]].append(dict(item))
-    post_ids = set(clicks) | set(visits) | set(per_post_conv)
-    ordered = sorted(post_ids, key=lambda pk: (-(clicks.get(pk) or 0), -(visits.get(pk) or 0), pk))[:TOP]
+    if len(ordered) < TOP:
+        converting = (
+            _tracker_filter(
+                ConversionDaily.objects.filter(spans.cover_q(ConversionDaily._meta.db_table, f.start, f.end)),
+                f,
+            )
+            .exclude(post_id=0)
+            .exclude(post_id__in=ordered)
+            .values_list("post_id", flat=True)
+            .distinct()
+            .order_by("post_id")
+        )
+        ordered += list(converting[: TOP - len(ordered)])
+    ordered = ordered[:TOP]
+    per_post_conv = _post_conversions(f, ordered)
     titles = _titles(f.workspace, ordered)
     per_post = [
         {
@@ -811,27 +1346,19 @@ def panel_funnel(f: Filters) -> dict[str, Any]:
             "title": titles.get(pk, ""),
             "clicks": clicks.get(pk, 0),
             "visits": visits.get(pk, 0),
-            "conversions": sum(i["c"] for i in per_post_conv.get(pk, ())),
-            "revenue": _revenue(per_post_conv.get(pk, ())),
+            "conversions": per_post_conv[pk].conversions if pk in per_post_conv else 0,
+            "revenue": _revenue(per_post_conv[pk].money) if pk in per_post_conv else {},
         }
         for pk in ordered
     ]
     return {
-        "totals": {
-            "published": _published_count(f),
-            "clicks": total_clicks,
-            "visits": total_visits,
-            "conversions": total_conversions,
-            "revenue": _revenue(all_items),
-            "click_to_visit": _rate(total_visits, total_clicks),
-            "visit_to_conversion": _rate(total_conversions, total_visits),
-        },
+        "totals": totals,
         "posts": per_post,
         "formulas": _formulas("clicks", "visits_social", "conversions", "revenue"),
     }
 
 
-PANELS: dict[str, Callable[[Filters], dict[str, Any]]] = {
+PANELS: dict[str, Callable[..., dict[str, Any]]] = {
     "followers": panel_followers,
     "posts": panel_posts,
     "best_worst": panel_best_worst,
@@ -865,7 +1392,7 @@ def deltas(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
 def panel(f: Filters, name: str, *, compare: bool = False) -> dict[str, Any]:
     result = PANELS[name](f)
     if compare:
-        previous = PANELS[name](f.previous())["totals"]
+        previous = PANELS[name](f.previous(), totals_only=True)["totals"]
         result["previous_totals"] = previous
         result["deltas"] = deltas(result["totals"], previous)
     return result

@@ -13,10 +13,17 @@
   recomputed from the raw rows each run (delete and insert, idempotent).
 - Several workers: each batch starts with an UPDATE of the source's state row, which takes its row lock
   (PostgreSQL) or the write lock (SQLite); a second worker waits, then re-reads the watermark.
-- Days are the workspace's local days. The SQL groups by quarter-hour of UTC (every zone's offset is a
-  multiple of 15 minutes today) and Python maps each quarter-hour to its local day with zoneinfo, so
-  DST changes are exact on SQLite and PostgreSQL alike. A workspace whose time zone changed has its
-  roll-ups rebuilt by the next run (``ZoneSeen`` remembers the zone used).
+- A conversion joined to a visit makes that visit "converted" (``VisitDaily.converted``: visits with at
+  least one conversion, counted once however many they have). A conversion may arrive after its visit's
+  day stopped being recomputed (a server-side conversion sent later with its time): each batch of
+  conversions recomputes the days of the visits it joins, under the visits' lock.
+- Every table keeps day, week and month rows (spans.py): clicks and conversions add each row to its
+  three units; a recomputation of visit days rebuilds the weeks and months holding those days.
+- Days are the workspace's local days. Clicks and conversions are grouped by quarter-hour of UTC (every
+  zone's offset is a multiple of 15 minutes today) and Python maps each quarter-hour to its local day
+  with zoneinfo; visits are grouped by their local date computed in SQL (localtime.py). Both are exact
+  across DST changes on SQLite and PostgreSQL alike. A workspace whose time zone changed has its roll-ups
+  rebuilt by the next run (``ZoneSeen`` remembers the zone used).
 """
 
 from __future__ import annotations
@@ -33,7 +40,17 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
-from portevoix.dashboards.models import ClickDaily, ConversionDaily, RollupState, VisitDaily
+from portevoix.dashboards import durations, localtime, spans
+from portevoix.dashboards.models import (
+    ClickChannelDaily,
+    ClickDaily,
+    ConversionDaily,
+    ConversionGoalDaily,
+    RollupState,
+    VisitDaily,
+    VisitDurationDaily,
+    VisitNetworkDaily,
+)
 from portevoix.links.models import Click, ShortLink
 from portevoix.workspaces.models import Workspace
 
@@ -162,7 +179,7 @@ def _upsert(
 
 
 def _click_rows(where: str, params: list[Any], days: Days) -> tuple[int, list[tuple]]:  # type: ignore[type-arg]
-    """(raw rows, ClickDaily rows to add) for the clicks matching ``where``."""
+    """(raw rows, day rows per link) for the clicks matching ``where``."""
     bucket = _bucket(_q("at"))
     sql = (
         f"SELECT link_id, workspace_id, {bucket} AS q, "  # noqa: S608 (fixed names)
@@ -190,15 +207,33 @@ def _click_rows(where: str, params: list[Any], days: Days) -> tuple[int, list[tu
     rows = []
     for (link_id, workspace_id, day), (humans, bots) in counts.items():
         post_id, channel_id, network = info.get(link_id, (0, 0, ""))
-        rows.append((workspace_id, day.isoformat(), link_id, post_id, channel_id, network, humans, bots))
+        rows.append((workspace_id, day, link_id, post_id, channel_id, network, humans, bots))
     return total, rows
 
 
-_CLICK_COLUMNS = ("workspace_id", "day", "link_id", "post_id", "channel_id", "network", "humans", "bots")
+_CLICK_COLUMNS = (
+    "workspace_id", "span", "day", "link_id", "post_id", "channel_id", "network", "humans", "bots",
+)  # fmt: skip
+_CLICK_CHANNEL_COLUMNS = ("workspace_id", "span", "day", "channel_id", "network", "humans", "bots")
 
 
 def _add_clicks(rows: list[tuple]) -> None:  # type: ignore[type-arg]
-    _upsert(ClickDaily._meta.db_table, ("link_id", "day"), _CLICK_COLUMNS, ("humans", "bots"), rows)
+    """Add day rows per link to ClickDaily and ClickChannelDaily, for their day, week and month."""
+    _upsert(
+        ClickDaily._meta.db_table,
+        ("link_id", "span", "day"),
+        _CLICK_COLUMNS,
+        ("humans", "bots"),
+        spans.expand(rows, 1, 2),
+    )
+    channels = [(ws, day, channel, network, h, b) for ws, day, _l, _p, channel, network, h, b in rows]
+    _upsert(
+        ClickChannelDaily._meta.db_table,
+        _CLICK_CHANNEL_COLUMNS[:5],
+        _CLICK_CHANNEL_COLUMNS,
+        ("humans", "bots"),
+        spans.expand(channels, 1, 2),
+    )
 
 
 # --- Conversions ------------------------------------------------------------------------------------
@@ -212,7 +247,13 @@ def _visit_model() -> Any:
     return apps.get_model("analytics", "Visit") if apps.is_installed("portevoix.analytics") else None
 
 
-def _conversion_rows(where: str, params: list[Any], days: Days) -> tuple[int, list[tuple]]:  # type: ignore[type-arg]
+@dataclass
+class ConversionBatch:
+    rows: list[tuple]  # type: ignore[type-arg]  # day rows
+    visit_days: dict[int, set[dt.date]]  # workspace -> local days of the visits these conversions join
+
+
+def _conversion_rows(where: str, params: list[Any], days: Days) -> tuple[int, ConversionBatch]:
     model = _conversion_model()
     bucket = _bucket(_q("at"))
     sql = (
@@ -223,7 +264,16 @@ def _conversion_rows(where: str, params: list[Any], days: Days) -> tuple[int, li
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         grouped = cursor.fetchall()
-    days.load(row[0] for row in grouped)
+        # The visits these conversions join: their days' "converted" counts change.
+        visit_table = _q(_visit_model()._meta.db_table)
+        cursor.execute(
+            f"SELECT workspace_id, {_bucket(_q('started_at'))} AS q FROM {visit_table} "  # noqa: S608
+            f"WHERE id IN (SELECT visit_id FROM {_q(model._meta.db_table)} WHERE {where} "
+            "AND visit_id IS NOT NULL) GROUP BY workspace_id, q",
+            params,
+        )
+        joined = cursor.fetchall()
+    days.load([row[0] for row in grouped] + [row[0] for row in joined])
     sums: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [0, 0, Decimal(0)])
     total = 0
     for workspace_id, network, campaign, post_id, goal, currency, quarter, count, paid, revenue in grouped:
@@ -242,27 +292,65 @@ def _conversion_rows(where: str, params: list[Any], days: Days) -> tuple[int, li
         entry[1] += int(paid)
         entry[2] += Decimal(str(revenue or 0)).quantize(Decimal("0.01"))
         total += int(count)
-    rows = [
-        (key[0], key[1].isoformat(), *key[2:], count, paid, str(revenue))
-        for key, (count, paid, revenue) in sums.items()
-    ]
-    return total, rows
+    visit_days: dict[int, set[dt.date]] = defaultdict(set)
+    for workspace_id, quarter in joined:
+        visit_days[workspace_id].add(days.day(workspace_id, quarter))
+    rows = [(*key, count, paid, revenue) for key, (count, paid, revenue) in sums.items()]
+    return total, ConversionBatch(rows, dict(visit_days))
 
 
 _CONVERSION_COLUMNS = (
-    "workspace_id", "day", "network", "campaign", "post_id", "goal", "currency", "conversions",
+    "workspace_id", "span", "day", "network", "campaign", "post_id", "goal", "currency", "conversions",
+    "with_revenue", "revenue",
+)  # fmt: skip
+_CONVERSION_GOAL_COLUMNS = (
+    "workspace_id", "span", "day", "network", "campaign", "goal", "currency", "conversions",
     "with_revenue", "revenue",
 )  # fmt: skip
 
 
-def _add_conversions(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+def _money_text(rows: list[tuple]) -> list[tuple]:  # type: ignore[type-arg]
+    return [(*row[:-1], str(row[-1])) for row in rows]
+
+
+def _add_conversions(batch: ConversionBatch, *, visits: bool = True) -> None:
+    """Add day rows to ConversionDaily and ConversionGoalDaily (day, week and month), then recompute the
+    days of the visits the conversions join (``visits``; a rebuild recomputes every visit anyway)."""
     _upsert(
         ConversionDaily._meta.db_table,
-        _CONVERSION_COLUMNS[:7],
+        _CONVERSION_COLUMNS[:8],
         _CONVERSION_COLUMNS,
         ("conversions", "with_revenue", "revenue"),
-        rows,
+        _money_text(spans.expand(batch.rows, 1, 3)),
     )
+    goals = [(*row[:4], *row[5:]) for row in batch.rows]  # without the post
+    _upsert(
+        ConversionGoalDaily._meta.db_table,
+        _CONVERSION_GOAL_COLUMNS[:7],
+        _CONVERSION_GOAL_COLUMNS,
+        ("conversions", "with_revenue", "revenue"),
+        _money_text(spans.expand(goals, 1, 3)),
+    )
+    if visits and batch.visit_days and _visit_model() is not None:
+        _state("visits")
+        state = _locked_state("visits")  # lock order: conversions, then visits (visits_refresh: visits only)
+        if state.seen_at is None:
+            return  # the visits have never been rolled up: their first run computes every day
+        days = Days()
+        for workspace_id, wanted in batch.visit_days.items():
+            for first, last in _runs(sorted(wanted)):
+                _recompute_visits(workspace_id, first, days, last=last)
+
+
+def _runs(ordered: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days grouped: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in ordered:
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 # --- The incremental driver -------------------------------------------------------------------------
@@ -339,37 +427,144 @@ def conversions_refresh(
 # --- Visits: recent days recomputed -----------------------------------------------------------------
 
 
-def _visit_days(workspace_id: int, since: dt.datetime, days: Days) -> list[tuple]:  # type: ignore[type-arg]
+def _visit_days(
+    workspace_id: int, since: dt.datetime, until: dt.datetime | None, days: Days
+) -> tuple[list[tuple], list[tuple]]:  # type: ignore[type-arg]
+    """Day rows of VisitDaily and VisitDurationDaily for the visits started in [since, until)."""
     model = _visit_model()
-    bucket = _bucket(_q("started_at"))
-    sql = (
-        f"SELECT network, campaign, COALESCE(post_id, 0), {bucket} AS q, COUNT(*), "  # noqa: S608
-        "SUM(CASE WHEN bounced THEN 1 ELSE 0 END), SUM(engaged_seconds), SUM(pageviews) "
-        f"FROM {_q(model._meta.db_table)} WHERE workspace_id = %s AND started_at >= %s "
-        "GROUP BY network, campaign, COALESCE(post_id, 0), q"
+    conversions = _q(_conversion_model()._meta.db_table)
+    tz = days.zone(workspace_id)
+    now = timezone.now()
+    day_sql, day_params = localtime.day_sql(
+        _q("started_at"), tz, since, max(until or now, now) + dt.timedelta(days=2)
+    )
+    where = "workspace_id = %s AND started_at >= %s" + (" AND started_at < %s" if until else "")
+    params = [workspace_id, _param_time(since)] + ([_param_time(until)] if until else [])
+    table = _q(model._meta.db_table)
+    visits_sql = (
+        f"SELECT {day_sql} AS d, network, campaign, COALESCE(post_id, 0), COUNT(*), "  # noqa: S608
+        "SUM(CASE WHEN bounced THEN 1 ELSE 0 END), SUM(engaged_seconds), SUM(pageviews), "
+        f"SUM(CASE WHEN EXISTS (SELECT 1 FROM {conversions} c WHERE c.visit_id = v.id) THEN 1 ELSE 0 END) "
+        f"FROM {table} v WHERE {where} GROUP BY d, network, campaign, COALESCE(post_id, 0)"
+    )
+    bucket_sql, bucket_params = _bucket_case(_q("engaged_seconds"))
+    durations_sql = (
+        f"SELECT {day_sql} AS d, network, {bucket_sql} AS b, COUNT(*), MIN(engaged_seconds), "  # noqa: S608
+        f"MAX(engaged_seconds) FROM {table} WHERE {where} GROUP BY d, network, b"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [workspace_id, _param_time(since)])
+        cursor.execute(visits_sql, day_params + params)
         grouped = cursor.fetchall()
-    sums: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for network, campaign, post_id, quarter, visits, bounces, seconds, pages in grouped:
-        entry = sums[(days.day(workspace_id, quarter), network, campaign[:255], post_id)]
-        for index, value in enumerate((visits, bounces, seconds, pages)):
-            entry[index] += int(value or 0)
-    return [(workspace_id, key[0].isoformat(), *key[1:], *values) for key, values in sums.items()]
+        cursor.execute(durations_sql, day_params + bucket_params + params)
+        buckets = cursor.fetchall()
+    visits = [
+        (
+            workspace_id,
+            localtime.as_date(day),
+            network,
+            campaign[:255],
+            post_id,
+            *(int(v or 0) for v in values),
+        )
+        for day, network, campaign, post_id, *values in grouped
+    ]
+    histogram = [
+        (workspace_id, localtime.as_date(day), network, int(number), int(count), int(low), int(high))
+        for day, network, number, count, low, high in buckets
+    ]
+    return visits, histogram
+
+
+def _bucket_case(column: str) -> tuple[str, list[Any]]:
+    """SQL for durations.bucket(column): a binary search over the bounds, as nested CASEs."""
+    params: list[Any] = []
+
+    def search(low: int, high: int) -> str:  # buckets low..high
+        if low == high:
+            params.append(low)
+            return "%s"
+        middle = (low + high + 1) // 2
+        params.append(durations.BOUNDS[middle])
+        below = search(low, middle - 1)
+        above = search(middle, high)
+        return f"(CASE WHEN {column} < %s THEN {below} ELSE {above} END)"
+
+    sql = search(0, len(durations.BOUNDS) - 1)
+    return sql, params
 
 
 _VISIT_COLUMNS = (
-    "workspace_id", "day", "network", "campaign", "post_id",
-    "visits", "bounces", "engaged_seconds", "pageviews",
+    "workspace_id", "span", "day", "network", "campaign", "post_id",
+    "visits", "bounces", "engaged_seconds", "pageviews", "converted",
 )  # fmt: skip
+_VISIT_NETWORK_COLUMNS = (
+    "workspace_id", "span", "day", "network", "campaign",
+    "visits", "bounces", "engaged_seconds", "pageviews", "converted",
+)  # fmt: skip
+_VISIT_DURATION_COLUMNS = (
+    "workspace_id", "span", "day", "network", "bucket", "visits", "min_seconds", "max_seconds",
+)  # fmt: skip
+_VISIT_SUMS = [(c, "SUM") for c in ("visits", "bounces", "engaged_seconds", "pageviews", "converted")]
+_VISIT_TABLES: tuple[tuple[Any, tuple[str, ...], list[tuple[str, str]]], ...] = (
+    (VisitDaily, ("network", "campaign", "post_id"), _VISIT_SUMS),
+    (VisitNetworkDaily, ("network", "campaign"), _VISIT_SUMS),
+    (
+        VisitDurationDaily,
+        ("network", "bucket"),
+        [("visits", "SUM"), ("min_seconds", "MIN"), ("max_seconds", "MAX")],
+    ),
+)
 
 
-def _recompute_visits(workspace_id: int, first_day: dt.date, days: Days) -> None:
-    since = local_midnight(first_day, days.zone(workspace_id))
-    rows = _visit_days(workspace_id, since, days)
-    VisitDaily.objects.filter(workspace_id=workspace_id, day__gte=first_day).delete()
-    _upsert(VisitDaily._meta.db_table, _VISIT_COLUMNS[:5], _VISIT_COLUMNS, _VISIT_COLUMNS[5:], rows)
+def _insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    if not rows:
+        return
+    sql = (
+        f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) "  # noqa: S608 (fixed names)
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            cursor.executemany(sql, rows[start : start + 1000])
+
+
+def _recompute_visits(
+    workspace_id: int, first_day: dt.date, days: Days, *, last: dt.date | None = None
+) -> None:
+    """Recompute the visit roll-ups of the days ``first_day``..``last`` (no ``last``: every later day) from
+    the raw visits, then the weeks and months holding them. Inside a transaction, under the visits' lock."""
+    tz = days.zone(workspace_id)
+    since = local_midnight(first_day, tz)
+    until = local_midnight(last + dt.timedelta(days=1), tz) if last else None
+    visits, histogram = _visit_days(workspace_id, since, until, days)
+    day_rows = VisitDaily.objects.filter(workspace_id=workspace_id, span=spans.DAY, day__gte=first_day)
+    if last:
+        day_rows = day_rows.filter(day__lte=last)
+    before = day_rows.aggregate(last=_max("day"))["last"]
+    touched = [day for day in (before, *(row[1] for row in visits)) if day is not None]
+    for model, _dims, _measures in _VISIT_TABLES:
+        stale = model.objects.filter(workspace_id=workspace_id, span=spans.DAY, day__gte=first_day)
+        (stale.filter(day__lte=last) if last else stale).delete()
+    networks: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for row in visits:
+        entry = networks[row[:4]]
+        for n, value in enumerate(row[5:]):
+            entry[n] += value
+    _insert(VisitDaily._meta.db_table, _VISIT_COLUMNS, [(r[0], spans.DAY, *r[1:]) for r in visits])
+    _insert(
+        VisitNetworkDaily._meta.db_table,
+        _VISIT_NETWORK_COLUMNS,
+        [(k[0], spans.DAY, *k[1:], *v) for k, v in networks.items()],
+    )
+    _insert(
+        VisitDurationDaily._meta.db_table,
+        _VISIT_DURATION_COLUMNS,
+        [(r[0], spans.DAY, *r[1:]) for r in histogram],
+    )
+    if touched:
+        end = last or max(touched)
+        for model, dims, measures in _VISIT_TABLES:
+            spans.respan(model._meta.db_table, workspace_id, first_day, end, dims, measures)
 
 
 def visits_refresh(*, now: dt.datetime | None = None, lag: dt.timedelta = VISIT_FLOOR_LAG) -> int:
@@ -421,32 +616,39 @@ def _max(name: str) -> Any:
 # --- Time zones and rebuilds ------------------------------------------------------------------------
 
 
+_TABLES = (
+    ClickDaily, ClickChannelDaily, ConversionDaily, ConversionGoalDaily, VisitDaily, VisitNetworkDaily,
+    VisitDurationDaily,
+)  # fmt: skip
+
+
 def workspace_rebuild(*, workspace_id: int) -> None:
     """Recompute every roll-up of one workspace from the raw rows up to the watermarks (after a time-zone
-    change, or to repair). Idempotent."""
+    change, or to repair). Idempotent. Takes the sources' locks in the order clicks, conversions, visits."""
     days = Days()
+    for source in ("clicks", "conversions", "visits"):
+        _state(source)
     with transaction.atomic():
-        clicks = _locked_state("clicks") if RollupState.objects.filter(source="clicks").exists() else None
-        ClickDaily.objects.filter(workspace_id=workspace_id).delete()
-        if clicks is not None and clicks.watermark:
+        clicks = _locked_state("clicks")
+        conversions = _locked_state("conversions")
+        _locked_state("visits")
+        for model in _TABLES:
+            model.objects.filter(workspace_id=workspace_id).delete()
+        if clicks.watermark:
             _total, rows = _click_rows(
                 "workspace_id = %s AND id <= %s", [workspace_id, clicks.watermark], days
             )
             _add_clicks(rows)
-        if _conversion_model() is not None:
-            state = RollupState.objects.filter(source="conversions").first()
-            ConversionDaily.objects.filter(workspace_id=workspace_id).delete()
-            if state is not None and state.watermark:
-                _total, rows = _conversion_rows(
-                    "workspace_id = %s AND id <= %s", [workspace_id, state.watermark], days
-                )
-                _add_conversions(rows)
+        if _conversion_model() is not None and conversions.watermark:
+            _total, batch = _conversion_rows(
+                "workspace_id = %s AND id <= %s", [workspace_id, conversions.watermark], days
+            )
+            _add_conversions(batch, visits=False)
         model = _visit_model()
         if model is not None:
             first = model.objects.filter(workspace_id=workspace_id).aggregate(first=_min("started_at"))[
                 "first"
             ]
-            VisitDaily.objects.filter(workspace_id=workspace_id).delete()
             if first is not None:
                 _recompute_visits(workspace_id, first.astimezone(days.zone(workspace_id)).date(), days)
         zone = Workspace.objects.filter(pk=workspace_id).values_list("timezone", flat=True).first() or "UTC"

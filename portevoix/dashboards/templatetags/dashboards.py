@@ -1,5 +1,5 @@
-"""Template filters of the dashboards page: "n/a" for a figure nobody gives, the change since the previous
-period, and money per currency."""
+"""Template filters of the dashboards page: "n/a" for a figure nobody gives, "—" for a rate or time of
+sessions when there were none, the change since the previous period, and money per currency."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ def na(value: Any, decimals: int | None = None) -> Any:
     return number_format(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+@register.filter
+def nodata(value: Any, decimals: int | None = None) -> Any:
+    """A rate or a time of sessions, or a muted "—" when there were none (None: nothing to divide by)."""
+    if value is None:
+        return format_html('<span class="pv-muted" title="{}">—</span>', _("no sessions in this period"))
+    return na(value, decimals)
+
+
 @register.simple_tag
 def change(panel: dict[str, Any], key: str) -> SafeString | str:
     """The change of ``panel``'s total ``key`` since the previous period, e.g. "+12 (+5.0 %)"."""
@@ -42,6 +50,11 @@ def change(panel: dict[str, Any], key: str) -> SafeString | str:
 @register.filter
 def previous(panel: dict[str, Any], key: str) -> Any:
     return na((panel.get("previous_totals") or {}).get(key))
+
+
+@register.filter
+def previous_nodata(panel: dict[str, Any], key: str) -> Any:
+    return nodata((panel.get("previous_totals") or {}).get(key), 1 if "duration" in key else None)
 
 
 @register.filter

@@ -134,10 +134,12 @@ def conversion(
     network: str = "vk",
     campaign: str = "",
     post: Post | None = None,
+    visit: Visit | None = None,
 ) -> Conversion:
     return Conversion.objects.create(
         workspace_id=s.workspace_id,
         site=s,
+        visit=visit,
         at=at,
         goal=goal,
         revenue=Decimal(revenue) if revenue is not None else None,

@@ -49,10 +49,14 @@ def world(team):
     factory.clicks(link, at(5), humans=10, bots=3)
     factory.clicks(link, at(6, month=9), humans=4)
     site = factory.site(ws)
-    for n in range(6):
+    visits = [
         factory.visit(site, at(5), network="vk", campaign="autumn", post=good.post, bounced=n < 2, seconds=60)
+        for n in range(6)
+    ]
     factory.visit(site, at(5), network="", seconds=10)
-    factory.conversion(site, at(6), revenue="30.00", currency="EUR", post=good.post, campaign="autumn")
+    factory.conversion(
+        site, at(6), revenue="30.00", currency="EUR", post=good.post, campaign="autumn", visit=visits[3]
+    )
     factory.conversion(site, at(6), goal="signup", network="telegram")
     services.rollups_refresh(settle=dt.timedelta(0))
     return {
@@ -130,9 +134,20 @@ def test_site_conversions_and_funnel(world):
     assert site["totals"]["visits"] == 7
     assert site["totals"]["social_bounce_rate"] == round(2 / 6 * 100, 2)
     assert site["totals"]["social_avg_duration"] == 60.0
+    assert site["totals"]["social_median_duration"] == 60.0
+    assert site["totals"]["median_duration"] == 60.0  # 10, 60, 60, 60, 60, 60, 60
     assert site["by_campaign"][0]["campaign"] == "autumn"
     conv = selectors.panel_conversions(f(world))
-    assert conv["totals"] == {"conversions": 2, "revenue": {"EUR": "30.00"}}
+    assert conv["totals"] == {
+        "conversions": 2,
+        "revenue": {"EUR": "30.00"},
+        "sessions": 7,
+        "converted_sessions": 1,
+        "conversion_rate": round(1 / 7 * 100, 2),
+        "social_sessions": 6,
+        "social_converted_sessions": 1,
+        "social_conversion_rate": round(1 / 6 * 100, 2),
+    }
     assert {g["goal"]: g["conversions"] for g in conv["by_goal"]} == {"purchase": 1, "signup": 1}
     funnel = selectors.panel_funnel(f(world))
     assert funnel["totals"]["published"] == 3
@@ -252,3 +267,48 @@ def test_the_page_query_count_does_not_grow_with_the_data(world, client_for):
         assert client.get(url, params).status_code == 200
     assert len(after) == len(before)
     assert len(after) <= 70, len(after)
+
+
+def test_every_panel_of_a_workspace_without_channels_or_visits(team):
+    filters = selectors.filters_make(team.workspace, START, END)
+    result = selectors.summary(filters, compare=True)
+    assert result["panels"]["followers"]["totals"] == {"followers": None, "growth": None, "growth_rate": None}
+    assert result["panels"]["posts"]["totals"]["posts"] == 0
+    assert result["panels"]["posts"]["totals"]["er"] is None
+    assert result["panels"]["best_worst"]["totals"] == {"ranked": 0, "ranked_by": None}
+    assert result["panels"]["site"]["totals"]["median_duration"] is None
+    assert result["panels"]["conversions"]["totals"]["conversion_rate"] is None
+    assert result["panels"]["funnel"]["totals"]["clicks"] == 0
+
+
+@pytest.mark.parametrize("count", [3, 7, 13])
+def test_best_and_worst_match_a_ranking_in_python(team, count):
+    """The database ranks by ERR with ties broken by target (older first among the best, newer first
+    among the worst): the same lists as sorting every post in Python."""
+    ws = team.workspace
+    vk = factory.channel(ws, "vk")
+    targets = []
+    for n in range(count):
+        reach = 100 + 10 * (n % 4)
+        targets.append(
+            factory.published(
+                ws, vk, at(1 + n), views=2 * reach, reach=reach, likes=n % 5, comments=0, shares=1
+            )
+        )
+    panel = selectors.panel_best_worst(selectors.filters_make(ws, START, END))
+    rows = [(t.pk, (n % 5 + 1) / (100 + 10 * (n % 4)) * 100) for n, t in enumerate(targets)]
+    ordered = sorted(rows, key=lambda r: (-r[1], r[0]))
+    best = [pk for pk, _err in ordered[:5]]
+    worst = [pk for pk, _err in reversed(ordered) if pk not in best][:5]
+    assert [p["target_id"] for p in panel["best"]] == best
+    assert [p["target_id"] for p in panel["worst"]] == worst
+    assert panel["totals"] == {"ranked": count, "ranked_by": "err"}
+
+
+def test_best_and_worst_by_engagements_when_no_post_has_reach_or_views(team):
+    ws = team.workspace
+    tg = factory.channel(ws, "bluesky")
+    posts = [factory.published(ws, tg, at(2 + n), likes=n, comments=1) for n in range(3)]
+    panel = selectors.panel_best_worst(selectors.filters_make(ws, START, END))
+    assert panel["totals"] == {"ranked": 3, "ranked_by": "engagements"}
+    assert [p["target_id"] for p in panel["best"]] == [t.pk for t in reversed(posts)]

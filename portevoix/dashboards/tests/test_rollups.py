@@ -13,7 +13,16 @@ from django.utils import timezone
 
 from portevoix.analytics.models import Conversion, Visit
 from portevoix.dashboards import services
-from portevoix.dashboards.models import ClickDaily, ConversionDaily, RollupState, VisitDaily
+from portevoix.dashboards.models import (
+    ClickChannelDaily,
+    ClickDaily,
+    ConversionDaily,
+    ConversionGoalDaily,
+    RollupState,
+    VisitDaily,
+    VisitDurationDaily,
+    VisitNetworkDaily,
+)
 from portevoix.dashboards.tests import factory
 from portevoix.links.models import Click
 
@@ -39,10 +48,10 @@ def _raw_by_day(workspace):
     return totals
 
 
-def _rolled(workspace):
+def _rolled(workspace, span="d"):
     return {
         (row.link_id, row.day): (row.humans, row.bots)
-        for row in ClickDaily.objects.filter(workspace_id=workspace.pk)
+        for row in ClickDaily.objects.filter(workspace_id=workspace.pk, span=span)
     }
 
 
@@ -58,7 +67,10 @@ def test_random_clicks_roll_up_to_the_raw_sums_per_local_day(team, zone):
         factory.clicks(rng.choice(links), at, humans=rng.randrange(0, 4), bots=rng.randrange(0, 2))
     services.clicks_refresh(now=NOW, settle=NO_WAIT, batch=17)  # many small batches
     assert _rolled(team.workspace) == _raw_by_day(team.workspace)
-    assert ClickDaily.objects.aggregate(h=Sum("humans"))["h"] == Click.objects.filter(is_bot=False).count()
+    humans = Click.objects.filter(is_bot=False).count()
+    for span in ("d", "w", "m"):  # every click once in its day, its week and its month
+        assert ClickDaily.objects.filter(span=span).aggregate(h=Sum("humans"))["h"] == humans
+        assert ClickChannelDaily.objects.filter(span=span).aggregate(h=Sum("humans"))["h"] == humans
     assert {row.network for row in ClickDaily.objects.all()} == {"vk"}
     assert {row.channel_id for row in ClickDaily.objects.all()} == {channel.pk}
 
@@ -122,7 +134,7 @@ def test_days_are_cut_at_local_midnight_across_both_dst_changes(team):
     ):
         factory.clicks(link, at)
     services.clicks_refresh(now=NOW, settle=NO_WAIT)
-    days = dict(ClickDaily.objects.values_list("day", "humans"))
+    days = dict(ClickDaily.objects.filter(span="d").values_list("day", "humans"))
     assert days == {
         dt.date(2025, 3, 29): 1,
         dt.date(2025, 3, 30): 2,
@@ -156,40 +168,98 @@ def test_random_visits_and_conversions_roll_up_to_the_raw_sums(team):
     rng = random.Random(5)
     site = factory.site(team.workspace)
     post = factory.published(team.workspace, factory.channel(team.workspace), NOW).post
-    start = dt.datetime(2025, 10, 24, tzinfo=dt.UTC)
+    start = dt.datetime(2025, 10, 24, tzinfo=dt.UTC)  # over the end of summer time (the 26th)
     for _ in range(80):
         at = start + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 4))
-        factory.visit(
+        visit = factory.visit(
             site, at, network=rng.choice(["vk", "", "telegram"]), campaign=rng.choice(["", "spring"]),
             post=rng.choice([None, post]), bounced=rng.random() < 0.4, seconds=rng.randrange(0, 100),
         )  # fmt: skip
-        if rng.random() < 0.3:
+        for _conversion in range(rng.choice([0, 0, 0, 1, 2])):  # some visits convert twice
             factory.conversion(
                 site, at, revenue=rng.choice([None, "9.99", "20.00"]), currency=rng.choice(["EUR", "RUB"]),
-                post=rng.choice([None, post]),
+                post=rng.choice([None, post]), visit=rng.choice([visit, None]),
             )  # fmt: skip
     services.rollups_refresh(now=NOW, settle=NO_WAIT)
     tz = team.workspace.tzinfo
+    converted = set(Conversion.objects.exclude(visit=None).values_list("visit_id", flat=True))
     raw: dict = {}
+    networks: dict = {}
+    histograms: dict = {}
     for v in Visit.objects.all():
-        key = (v.started_at.astimezone(tz).date(), v.network, v.campaign, v.post_id or 0)
-        a = raw.setdefault(key, [0, 0, 0, 0])
-        a[0] += 1
-        a[1] += v.bounced
-        a[2] += v.engaged_seconds
-        a[3] += v.pageviews
+        day = v.started_at.astimezone(tz).date()
+        for table, key in (
+            (raw, (day, v.network, v.campaign, v.post_id or 0)),
+            (networks, (day, v.network, v.campaign)),
+        ):
+            a = table.setdefault(key, [0, 0, 0, 0, 0])
+            a[0] += 1
+            a[1] += v.bounced
+            a[2] += v.engaged_seconds
+            a[3] += v.pageviews
+            a[4] += v.pk in converted
+        histograms.setdefault((day, v.network), []).append(v.engaged_seconds)
+    measures = ("visits", "bounces", "engaged_seconds", "pageviews", "converted")
     rolled = {
-        (r.day, r.network, r.campaign, r.post_id): [r.visits, r.bounces, r.engaged_seconds, r.pageviews]
-        for r in VisitDaily.objects.all()
+        (r["day"], r["network"], r["campaign"], r["post_id"]): [r[m] for m in measures]
+        for r in VisitDaily.objects.filter(span="d").values()
     }
     assert rolled == raw
+    assert sum(row[4] for row in raw.values()) == len(converted) > 0
+    rolled_networks = {
+        (r["day"], r["network"], r["campaign"]): [r[m] for m in measures]
+        for r in VisitNetworkDaily.objects.filter(span="d").values()
+    }
+    assert rolled_networks == networks
+    expected = {
+        (day, network, number): [len(values), min(values), max(values)]
+        for (day, network), seconds in histograms.items()
+        for number, values in _by_bucket(seconds).items()
+    }
+    rolled_durations = {
+        (r.day, r.network, r.bucket): [r.visits, r.min_seconds, r.max_seconds]
+        for r in VisitDurationDaily.objects.filter(span="d")
+    }
+    assert rolled_durations == expected
+    for model in (VisitDaily, VisitNetworkDaily, VisitDurationDaily):
+        for span in ("w", "m"):  # the week and month rows add up the days
+            assert model.objects.filter(span=span).aggregate(v=Sum("visits"))["v"] == Visit.objects.count()
+    assert VisitNetworkDaily.objects.filter(span="m").aggregate(c=Sum("converted"))["c"] == len(converted)
     raw_money = sum((c.revenue or Decimal(0) for c in Conversion.objects.all()), Decimal(0))
-    assert ConversionDaily.objects.aggregate(s=Sum("revenue"))["s"] == raw_money
-    assert ConversionDaily.objects.aggregate(s=Sum("conversions"))["s"] == Conversion.objects.count()
-    assert (
-        ConversionDaily.objects.aggregate(s=Sum("with_revenue"))["s"]
-        == Conversion.objects.exclude(revenue=None).count()
-    )
+    for model in (ConversionDaily, ConversionGoalDaily):
+        for span in ("d", "w", "m"):
+            rows = model.objects.filter(span=span)
+            assert rows.aggregate(s=Sum("revenue"))["s"] == raw_money
+            assert rows.aggregate(s=Sum("conversions"))["s"] == Conversion.objects.count()
+            assert (
+                rows.aggregate(s=Sum("with_revenue"))["s"] == Conversion.objects.exclude(revenue=None).count()
+            )
+
+
+def _by_bucket(seconds):
+    from portevoix.dashboards import durations
+
+    found: dict = {}
+    for value in seconds:
+        found.setdefault(durations.bucket(value), []).append(value)
+    return found
+
+
+def test_a_late_conversion_of_an_old_visit_marks_the_visit_converted(team):
+    """A server-side conversion sent days later, joined to a visit whose day is no longer recomputed."""
+    site = factory.site(team.workspace)
+    old = factory.visit(site, NOW - dt.timedelta(days=10), network="vk")
+    services.rollups_refresh(now=NOW, settle=NO_WAIT)
+    assert RollupState.objects.get(source="visits").watermark == old.pk  # settled: not recomputed again
+    day = old.started_at.date()
+    assert VisitDaily.objects.get(span="d", day=day).converted == 0
+    factory.conversion(site, NOW, visit=old)
+    factory.conversion(site, NOW, goal="signup", visit=old)  # a second one: the visit counts once
+    services.rollups_refresh(now=NOW + dt.timedelta(minutes=1), settle=NO_WAIT)
+    for span in ("d", "w", "m"):
+        assert VisitDaily.objects.get(span=span).converted == 1
+        assert VisitNetworkDaily.objects.get(span=span).converted == 1
+    assert VisitDaily.objects.get(span="d").day == day
 
 
 def test_a_visit_that_goes_on_is_recomputed_and_old_days_stay(team):
@@ -198,18 +268,19 @@ def test_a_visit_that_goes_on_is_recomputed_and_old_days_stay(team):
     services.visits_refresh(now=NOW - dt.timedelta(days=3))
     live = factory.visit(site, NOW, bounced=True, seconds=0, pages=1)
     services.visits_refresh(now=NOW)
-    assert VisitDaily.objects.get(day=NOW.date()).bounces == 1
+    assert VisitDaily.objects.get(span="d", day=NOW.date()).bounces == 1
     live.bounced, live.engaged_seconds, live.pageviews = False, 40, 3
     live.save()
     services.visits_refresh(now=NOW + dt.timedelta(minutes=1))
-    today = VisitDaily.objects.get(day=NOW.date())
+    today = VisitDaily.objects.get(span="d", day=NOW.date())
     assert (today.visits, today.bounces, today.engaged_seconds, today.pageviews) == (1, 0, 40, 3)
-    assert VisitDaily.objects.get(day=old.started_at.date()).visits == 1
-    assert VisitDaily.objects.count() == 2
+    assert VisitDaily.objects.get(span="d", day=old.started_at.date()).visits == 1
+    assert VisitDaily.objects.filter(span="d").count() == 2
     # Hours later the floor passes both visits: nothing more to recompute.
     services.visits_refresh(now=NOW + dt.timedelta(hours=7))
     assert services.visits_refresh(now=NOW + dt.timedelta(hours=14)) == 0
-    assert VisitDaily.objects.aggregate(v=Sum("visits"))["v"] == 2
+    for span in ("d", "w", "m"):
+        assert VisitDaily.objects.filter(span=span).aggregate(v=Sum("visits"))["v"] == 2
 
 
 def test_the_periodic_job_is_registered():
@@ -230,10 +301,11 @@ def test_the_first_visit_run_computes_everything_then_only_recent_visits(team):
     old = [factory.visit(site, NOW - dt.timedelta(days=d)) for d in (30, 10, 2)]
     recent = factory.visit(site, NOW - dt.timedelta(hours=1))
     assert services.visits_refresh(now=NOW) == 1
-    assert VisitDaily.objects.aggregate(v=Sum("visits"))["v"] == 4
+    assert VisitDaily.objects.filter(span="d").aggregate(v=Sum("visits"))["v"] == 4
     assert RollupState.objects.get(source="visits").watermark == old[-1].pk  # older than 6 hours: settled
     recent.pageviews = 9
     recent.save()
     services.visits_refresh(now=NOW + dt.timedelta(minutes=1))
-    assert VisitDaily.objects.get(day=recent.started_at.date()).pageviews == 9
-    assert VisitDaily.objects.aggregate(v=Sum("visits"))["v"] == 4
+    assert VisitDaily.objects.get(span="d", day=recent.started_at.date()).pageviews == 9
+    for span in ("d", "w", "m"):
+        assert VisitDaily.objects.filter(span=span).aggregate(v=Sum("visits"))["v"] == 4
