@@ -30,7 +30,7 @@ from typing import Any
 
 from portevoix.analytics import beacon, cache
 from portevoix.analytics.sessions import Hit
-from portevoix.core.buffered import BufferedWriter
+from portevoix.core.buffered import BufferedWriter, WithBufferedWriter
 from portevoix.links.clients import referrer_host
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def host_allowed(host: str, domains: Sequence[str]) -> bool:
     return any(host == domain or host.endswith("." + domain) for domain in domains)
 
 
-class TrackerPath:
+class TrackerPath(WithBufferedWriter):
     def __init__(
         self,
         app: ASGIApp,
@@ -296,23 +296,6 @@ class TrackerPath:
         self._sites.pop(key, None)
 
     # --- The writer (core/buffered.py) ----------------------------------------------------------------
-
-    @property
-    def stored(self) -> int:
-        return self.writer.stored
-
-    @property
-    def dropped(self) -> int:
-        return self.writer.dropped
-
-    def pending(self) -> int:
-        return self.writer.pending()
-
-    def start(self) -> None:
-        self.writer.start()
-
-    def flush(self) -> int:
-        return self.writer.flush()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the writer and store every buffered event (lifespan shutdown)."""

@@ -155,3 +155,27 @@ class BufferedWriter(Generic[Item]):
                 self.stop(timeout=5.0)
             except Exception:  # pragma: no cover - interpreter shutting down
                 logger.exception("%s could not be stored at exit", self.what.capitalize())
+
+
+class WithBufferedWriter:
+    """For a fast path that owns a ``writer``: its counters and controls, named as the path's own."""
+
+    writer: BufferedWriter[Any]
+
+    @property
+    def stored(self) -> int:
+        return self.writer.stored
+
+    @property
+    def dropped(self) -> int:
+        return self.writer.dropped
+
+    def pending(self) -> int:
+        return self.writer.pending()
+
+    def start(self) -> None:
+        self.writer.start()
+
+    def flush(self) -> int:
+        """Store what is buffered now; returns how many rows were stored."""
+        return self.writer.flush()

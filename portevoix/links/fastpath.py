@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
-from portevoix.core.buffered import BufferedWriter
+from portevoix.core.buffered import BufferedWriter, WithBufferedWriter
 from portevoix.links import cache
 from portevoix.links.codes import is_code
 from portevoix.links.selectors import PREFIX
@@ -98,7 +98,7 @@ def _default_store(rows: Sequence[Any]) -> int:
     return clicks_store(rows=rows)
 
 
-class FastPath:
+class FastPath(WithBufferedWriter):
     def __init__(
         self,
         app: ASGIApp,
@@ -269,24 +269,6 @@ class FastPath:
         self._domains_loaded = 0.0
 
     # --- Clicks (core/buffered.py stores them) --------------------------------------------------------
-
-    @property
-    def stored(self) -> int:
-        return self.writer.stored
-
-    @property
-    def dropped(self) -> int:
-        return self.writer.dropped
-
-    def pending(self) -> int:
-        return self.writer.pending()
-
-    def start(self) -> None:
-        self.writer.start()
-
-    def flush(self) -> int:
-        """Store what is buffered now; returns the number of clicks stored."""
-        return self.writer.flush()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the writer and store every buffered click (called on lifespan shutdown)."""
