@@ -56,7 +56,9 @@ class Target(TimeStampedModel):
         constraints = [models.UniqueConstraint(fields=["post", "channel"], name="unique_target")]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="target_due"),
-            models.Index(fields=["workspace", "state"], name="target_ws_state"),
+            # Its (workspace, state) prefix serves the per-state lists; the dashboards count what was
+            # published in a period.
+            models.Index(fields=["workspace", "state", "published_at"], name="target_ws_state_published"),
         ]
 
     def __str__(self) -> str:
