@@ -50,9 +50,12 @@ class StopFlag:
             time.sleep(min(remaining, 0.1))
 
 
-def watch_supervisor(poll_seconds: float = 1.0) -> None:
+def watch_supervisor(poll_seconds: float = 1.0, *, again_after: float | None = None) -> None:
     """Under ``portevoix serve``: send ourselves SIGTERM (a graceful stop) if the supervisor is gone,
-    so that killing it with SIGKILL leaves no orphan behind. Does nothing when run on its own."""
+    so that killing it with SIGKILL leaves no orphan behind. Does nothing when run on its own.
+    ``again_after``: send it again every so many seconds while the process lives (the web server: a
+    signal that arrives while uvicorn is still starting can be lost; a worker must not get a second one,
+    which would abort its task)."""
     value = os.environ.get(SUPERVISOR_PID_ENV, "")
     if not value.isdigit():
         return
@@ -63,5 +66,8 @@ def watch_supervisor(poll_seconds: float = 1.0) -> None:
             time.sleep(poll_seconds)
         logger.warning("The supervising process %s is gone: stopping.", supervisor)
         os.kill(os.getpid(), signal.SIGTERM)
+        while again_after is not None:
+            time.sleep(again_after)
+            os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="portevoix-supervisor-watch", daemon=True).start()

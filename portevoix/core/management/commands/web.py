@@ -56,7 +56,7 @@ class Command(BaseCommand):
         if workers is not None and workers < 1:
             raise CommandError("--workers must be at least 1.")
         self.check_migrations()
-        watch_supervisor()
+        watch_supervisor(again_after=3.0)
         # uvicorn stops gracefully on SIGINT/SIGTERM, restores the handlers it found and raises the
         # signal again; with ours installed that second delivery only marks the stop as requested,
         # so a requested stop exits with status 0.
