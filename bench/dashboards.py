@@ -17,7 +17,7 @@ directory, or a PostgreSQL database created for the run on 127.0.0.1 and dropped
 3. Check: for every date range, each panel's figures equal those of the naive query (per-day clicks,
    per-network totals, post metric totals, visits, conversions, converted sessions and conversion rates
    per network, funnel); the median engaged times (a histogram, docs/dashboards.md) are within
-   ``MEDIAN_BOUND`` (10 %) of the exact medians the naive query computes from the raw visits.
+   ``naive.MEDIAN_BOUND`` (10 %) of the exact medians the naive query computes from the raw visits.
 4. Time: an ingest process stores clicks through links.services.clicks_store (the redirect fast path's
    store function) in batches of 1,000 at ``--ingest-rate`` clicks/s (measured: ``ingest_clicks_per_s``)
    while each panel runs ``--runs`` times over rotating realistic ranges (last 7, 30, 90 days, this
@@ -40,6 +40,7 @@ import sys
 # bench/calendar.py shadows the standard library's ``calendar`` while this folder is first on sys.path.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or os.curdir) != _HERE]
+sys.path.insert(0, os.path.join(_HERE, "dashboards_support"))
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
@@ -55,6 +56,8 @@ from decimal import Decimal  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from naive import NAIVE, check  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "dashboards.json"
 TARGET_P95_MS = 100.0
@@ -64,7 +67,6 @@ PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 NETWORKS = ("vk", "telegram", "telegram", "mastodon", "bluesky", "facebook")
 SNAPSHOTS_PER_TARGET = 80
 PRESETS = ("7d", "30d", "90d", "this_month", "previous_month")
-MEDIAN_BOUND = 0.1  # portevoix.dashboards.durations.MAX_RELATIVE_ERROR
 
 
 def setup_django(migrate: bool = True) -> None:
@@ -425,272 +427,6 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         },
         "load_s": round(time.perf_counter() - began, 1),
     }
-
-
-# --- Naive queries over the raw rows -----------------------------------------------------------------
-
-
-def _bounds(f: Any) -> tuple[dt.datetime, dt.datetime]:
-    tz = f.workspace.tzinfo
-    return (
-        dt.datetime.combine(f.start, dt.time.min, tzinfo=tz),
-        dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
-    )
-
-
-def _local_day_sql(column: str, tz: str) -> str:
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return f"({column} AT TIME ZONE '{tz}')::date"
-    return f"strftime('%Y-%m-%d %H', {column})"  # UTC hour: mapped to the local day in Python
-
-
-def _to_day(value: Any, tz: Any) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    text = str(value)
-    if len(text) == 10:
-        return dt.date.fromisoformat(text)
-    return dt.datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=dt.UTC).astimezone(tz).date()
-
-
-def _param(value: dt.datetime) -> Any:
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-    return value
-
-
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def naive_clicks(f: Any) -> dict[str, Any]:
-    since, until = _bounds(f)
-    day = _local_day_sql("c.at", f.workspace.timezone)
-    rows = _rows(
-        f"SELECT {day} AS d, ch.network, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END), "  # noqa: S608
-        "SUM(CASE WHEN c.is_bot THEN 1 ELSE 0 END) FROM links_click c "
-        "JOIN links_shortlink l ON l.id = c.link_id LEFT JOIN channels_channel ch ON ch.id = l.channel_id "
-        "WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s GROUP BY d, ch.network",
-        [f.workspace.pk, _param(since), _param(until)],
-    )
-    _rows(
-        "SELECT l.post_id, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END) AS h FROM links_click c "
-        "JOIN links_shortlink l ON l.id = c.link_id WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s "
-        "GROUP BY l.post_id ORDER BY h DESC LIMIT 20",
-        [f.workspace.pk, _param(since), _param(until)],
-    )
-    tz = f.workspace.tzinfo
-    per_day: dict[dt.date, list[int]] = {}
-    per_network: dict[str, int] = {}
-    for d, network, humans, bots in rows:
-        entry = per_day.setdefault(_to_day(d, tz), [0, 0])
-        entry[0] += int(humans)
-        entry[1] += int(bots)
-        per_network[network or ""] = per_network.get(network or "", 0) + int(humans)
-    return {"per_day": per_day, "per_network": per_network}
-
-
-def naive_posts(f: Any) -> dict[str, Any]:
-    since, until = _bounds(f)
-    rows = _rows(
-        "SELECT SUM(s.views), SUM(s.reach), SUM(s.likes), SUM(s.comments), COUNT(*) "
-        "FROM metrics_postmetricsnapshot s JOIN (SELECT target_id, MAX(collected_at) AS m "
-        "FROM metrics_postmetricsnapshot WHERE workspace_id = %s "
-        "GROUP BY target_id) last ON last.target_id = s.target_id AND last.m = s.collected_at "
-        "JOIN publishing_target t ON t.id = s.target_id WHERE t.published_at >= %s AND t.published_at < %s",
-        [f.workspace.pk, _param(since), _param(until)],
-    )
-    views, reach, likes, comments, count = rows[0]
-    return {"views": views, "reach": reach, "likes": likes, "comments": comments, "posts": count}
-
-
-def naive_followers(f: Any) -> dict[str, Any]:
-    since, until = _bounds(f)
-    day = _local_day_sql("collected_at", f.workspace.timezone)
-    rows = _rows(
-        f"SELECT channel_id, {day} AS d, MAX(collected_at) FROM metrics_followersnapshot "  # noqa: S608
-        "WHERE workspace_id = %s AND collected_at >= %s AND collected_at < %s GROUP BY channel_id, d",
-        [f.workspace.pk, _param(since - dt.timedelta(days=31)), _param(until)],
-    )
-    return {"groups": len(rows)}
-
-
-def _median(counts: dict[int, int]) -> float | None:
-    """The median of values given as {value: how many} (statistics.median's definition)."""
-    total = sum(counts.values())
-    if not total:
-        return None
-    wanted = ((total + 1) // 2, total // 2 + 1)
-    found: list[int] = []
-    seen = 0
-    for value in sorted(counts):
-        seen += counts[value]
-        while len(found) < 2 and seen >= wanted[len(found)]:
-            found.append(value)
-    return (found[0] + found[1]) / 2
-
-
-def naive_site(f: Any) -> dict[str, Any]:
-    """The site panel's figures from the raw visits: totals, bounces, engaged time and its median per
-    network (a GROUP BY network, engaged seconds), per day, per campaign, per post."""
-    since, until = _bounds(f)
-    where = "FROM analytics_visit WHERE workspace_id = %s AND started_at >= %s AND started_at < %s"
-    params = [f.workspace.pk, _param(since), _param(until)]
-    sums = "COUNT(*), SUM(CASE WHEN bounced THEN 1 ELSE 0 END), SUM(engaged_seconds)"
-    rows = _rows(f"SELECT network, engaged_seconds, {sums} {where} GROUP BY network, engaged_seconds", params)
-    day = _local_day_sql("started_at", f.workspace.timezone)
-    _rows(f"SELECT {day} AS d, COUNT(*) {where} AND network <> '' GROUP BY d", params)
-    _rows(
-        f"SELECT campaign, {sums} {where} AND network <> '' GROUP BY campaign ORDER BY 2 DESC LIMIT 20",
-        params,
-    )
-    _rows(
-        f"SELECT post_id, {sums} {where} AND post_id IS NOT NULL GROUP BY post_id ORDER BY 2 DESC LIMIT 20",
-        params,
-    )
-    every: dict[int, int] = {}
-    social: dict[int, int] = {}
-    per_network: dict[str, dict[int, int]] = {}
-    for network, seconds, count, _bounces, _seconds in rows:
-        every[seconds] = every.get(seconds, 0) + int(count)
-        if network:
-            social[seconds] = social.get(seconds, 0) + int(count)
-            per_network.setdefault(network, {})[seconds] = int(count)
-    return {
-        "social_visits": sum(social.values()),
-        "visits": sum(every.values()),
-        "median_duration": _median(every),
-        "social_median_duration": _median(social),
-        "medians": {network: _median(counts) for network, counts in per_network.items()},
-    }
-
-
-def _conversion_groups(f: Any) -> list[tuple[Any, ...]]:
-    since, until = _bounds(f)
-    return _rows(
-        "SELECT goal, network, campaign, post_id, currency, COUNT(*), COUNT(revenue), SUM(revenue) "
-        "FROM analytics_conversion WHERE workspace_id = %s AND at >= %s AND at < %s "
-        "GROUP BY goal, network, campaign, post_id, currency",
-        [f.workspace.pk, _param(since), _param(until)],
-    )
-
-
-def naive_conversions(f: Any) -> dict[str, Any]:
-    """The conversions panel's figures from the raw rows: conversions and revenue per goal, network,
-    campaign, post and currency; sessions and sessions with a conversion (a visit counted once) per
-    network and campaign of the visit."""
-    since, until = _bounds(f)
-    rows = _conversion_groups(f)
-    sessions = _rows(
-        "SELECT v.network, v.campaign, COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM analytics_conversion c "
-        "WHERE c.visit_id = v.id) THEN 1 ELSE 0 END) FROM analytics_visit v WHERE v.workspace_id = %s "
-        "AND v.started_at >= %s AND v.started_at < %s GROUP BY v.network, v.campaign",
-        [f.workspace.pk, _param(since), _param(until)],
-    )
-    visits = sum(int(r[2]) for r in sessions)
-    converted = sum(int(r[3]) for r in sessions)
-    per_network: dict[str, list[int]] = {}
-    for network, _campaign, count, with_goal in sessions:
-        if network:
-            entry = per_network.setdefault(network, [0, 0])
-            entry[0] += int(count)
-            entry[1] += int(with_goal)
-    return {
-        "conversions": sum(int(r[5]) for r in rows),
-        "sessions": visits,
-        "converted_sessions": converted,
-        "rates": {k: round(c / v * 100, 2) for k, (v, c) in per_network.items() if v},
-    }
-
-
-def naive_funnel(f: Any) -> dict[str, Any]:
-    since, until = _bounds(f)
-    clicks = _rows(
-        "SELECT l.post_id, SUM(CASE WHEN c.is_bot THEN 0 ELSE 1 END) FROM links_click c "
-        "JOIN links_shortlink l ON l.id = c.link_id WHERE c.workspace_id = %s AND c.at >= %s AND c.at < %s "
-        "GROUP BY l.post_id",
-        [f.workspace.pk, _param(since), _param(until)],
-    )
-    visits = _rows(
-        "SELECT post_id, COUNT(*) FROM analytics_visit WHERE workspace_id = %s AND started_at >= %s "
-        "AND started_at < %s AND network <> '' GROUP BY post_id",
-        [f.workspace.pk, _param(since), _param(until)],
-    )
-    conversions = _conversion_groups(f)
-    return {
-        "clicks": sum(int(r[1]) for r in clicks),
-        "visits": sum(int(r[1]) for r in visits),
-        "conversions": sum(int(r[5]) for r in conversions),
-    }
-
-
-NAIVE = {
-    "followers": naive_followers,
-    "posts": naive_posts,
-    "best_worst": naive_posts,
-    "clicks": naive_clicks,
-    "site": naive_site,
-    "conversions": naive_conversions,
-    "funnel": naive_funnel,
-}
-
-
-def check(f: Any) -> list[str]:
-    """Each panel against the naive answer for the same range; returns the differences."""
-    from portevoix.dashboards import selectors
-
-    problems = []
-    clicks, naive = selectors.panel_clicks(f), naive_clicks(f)
-    rolled = {
-        dt.date.fromisoformat(d): [h, b]
-        for d, h, b in zip(clicks["days"], clicks["humans"], clicks["bots"], strict=True)
-        if h or b
-    }
-    if rolled != naive["per_day"]:
-        problems.append(f"clicks per day differ for {f.start}..{f.end}")
-    if {g["network"]: g["humans"] for g in clicks["by_network"]} != naive["per_network"]:
-        problems.append(f"clicks per network differ for {f.start}..{f.end}")
-    posts, naive_p = selectors.panel_posts(f)["totals"], naive_posts(f)
-    for key in ("views", "reach", "likes", "comments", "posts"):
-        if (posts[key] or 0) != (naive_p[key] or 0):
-            problems.append(f"posts {key}: {posts[key]} != {naive_p[key]} for {f.start}..{f.end}")
-    site_panel, naive_s = selectors.panel_site(f), naive_site(f)
-    site = site_panel["totals"]
-    if (site["social_visits"], site["visits"]) != (naive_s["social_visits"], naive_s["visits"]):
-        problems.append(f"visits differ for {f.start}..{f.end}")
-    # The median comes from a histogram: within durations.MAX_RELATIVE_ERROR of the exact one (docs).
-    medians = [(key, site[key], naive_s[key]) for key in ("median_duration", "social_median_duration")] + [
-        (g["network"], g["median_duration"], naive_s["medians"].get(g["network"]))
-        for g in site_panel["by_network"]
-    ]
-    for key, rolled, exact in medians:
-        if (rolled is None) != (exact is None) or (
-            exact is not None and abs(rolled - exact) > exact * MEDIAN_BOUND + 0.05
-        ):
-            problems.append(f"median {key}: {rolled} vs exact {exact} for {f.start}..{f.end}")
-    conversions, naive_c = selectors.panel_conversions(f), naive_conversions(f)
-    totals = conversions["totals"]
-    if (totals["conversions"], totals["sessions"], totals["converted_sessions"]) != (
-        naive_c["conversions"], naive_c["sessions"], naive_c["converted_sessions"],
-    ):  # fmt: skip
-        problems.append(f"conversions or converted sessions differ for {f.start}..{f.end}")
-    rates = {g["network"]: g["conversion_rate"] for g in conversions["by_network"] if g["sessions"]}
-    if rates != naive_c["rates"]:
-        problems.append(f"conversion rates per network differ for {f.start}..{f.end}")
-    funnel, naive_fu = selectors.panel_funnel(f)["totals"], naive_funnel(f)
-    if (funnel["clicks"], funnel["visits"], funnel["conversions"]) != (
-        naive_fu["clicks"], naive_fu["visits"], naive_fu["conversions"],
-    ):  # fmt: skip
-        problems.append(f"funnel differs for {f.start}..{f.end}")
-    return problems
 
 
 # --- Ingest -----------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ their clicks, visits and conversions (follower counts are per channel: not filte
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 from collections import defaultdict
@@ -289,9 +290,14 @@ def _together(*querysets: QuerySet[Any]) -> list[list[tuple[Any, ...]]]:
     meet). Without the ORM's converters: the caller converts what it needs (PostgreSQL's integer sums are
     decimals, SQLite's dates text) and sorts what must be sorted."""
     shapes = []
-    for queryset in querysets:
+    compiled: list[tuple[str, tuple[Any, ...]]] = []
+    for queryset in querysets:  # compiled once: the SQL, then the types of the columns it selects
         compiler = queryset.query.get_compiler(using=queryset.db)
-        compiler.setup_query()
+        try:
+            compiled.append(compiler.as_sql())
+        except EmptyResultSet:  # an empty ``__in``: matches nothing
+            compiled.append(("", ()))
+            compiler.setup_query()
         shapes.append(
             [column.output_field.db_type(connection) or "text" for column, _sql, _alias in compiler.select]
         )
@@ -301,8 +307,7 @@ def _together(*querysets: QuerySet[Any]) -> list[list[tuple[Any, ...]]]:
     selects: list[str] = []
     params: list[Any] = []
     before = 0
-    for n, (queryset, width) in enumerate(zip(querysets, widths, strict=True)):
-        sql, part_params = _sql(queryset)
+    for n, ((sql, part_params), width) in enumerate(zip(compiled, widths, strict=True)):
         if sql:
             columns = [f"CAST(NULL AS {kind})" for kind in types]
             for k in range(width):
@@ -329,51 +334,67 @@ def _days(f: Filters) -> list[dt.date]:
 # --- Followers --------------------------------------------------------------------------------------
 
 
-def panel_followers(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
-    channels = Channel.objects.filter(workspace=f.workspace)
+def _follower_readings(f: Filters) -> list[tuple[int, str, str, list[tuple[dt.date, int]]]]:
+    """(id, name, network, [(day, followers) by day]) of the filtered channels, ordered by network and name,
+    with their daily counts from FOLLOWER_START_LOOKBACK before the period to its end: one round trip (a
+    few hundred rows, read without the ORM's per-value converters)."""
+    channel, daily = Channel._meta.db_table, FollowerDaily._meta.db_table
+    where: list[str] = ["c.workspace_id = %s"]
+    params: list[Any] = [f.workspace.pk]
     if f.channel:
-        channels = channels.filter(pk=f.channel)
+        where.append("c.id = %s")
+        params.append(f.channel)
     if f.network:
-        channels = channels.filter(network=f.network)
-    found = list(channels.order_by("network", "name").values_list("pk", "name", "network"))
-    readings: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    sql, params = _sql(
-        FollowerDaily.objects.filter(
-            workspace=f.workspace,
-            channel_id__in=[c[0] for c in found],
-            day__gte=f.start - FOLLOWER_START_LOOKBACK,
-            day__lte=f.end,
-        )
-        .order_by("channel_id", "day")
-        .values_list("channel_id", "day", "followers")
+        where.append("c.network = %s")
+        params.append(f.network)
+    sql = (
+        f"SELECT c.id, c.name, c.network, d.day, d.followers FROM {channel} c "  # noqa: S608 (table names)
+        f"LEFT JOIN {daily} d ON d.channel_id = c.id AND d.workspace_id = c.workspace_id "
+        f"AND d.day >= %s AND d.day <= %s WHERE {' AND '.join(where)} ORDER BY c.network, c.name, c.id, d.day"
     )
-    with connection.cursor() as cursor:  # hundreds of rows: without the ORM's per-value converters
-        cursor.execute(sql, params)
-        for channel_id, day, count in cursor.fetchall() if sql else ():
-            readings[channel_id].append(
-                (day if isinstance(day, dt.date) else dt.date.fromisoformat(day), count)
-            )
+    found: list[tuple[int, str, str, list[tuple[dt.date, int]]]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_day_param(f.start - FOLLOWER_START_LOOKBACK), _day_param(f.end), *params])
+        rows = cursor.fetchall()
+    for channel_id, name, network, day, count in rows:
+        if not found or found[-1][0] != channel_id:
+            found.append((channel_id, name, network, []))
+        if day is not None:
+            found[-1][3].append((day if isinstance(day, dt.date) else dt.date.fromisoformat(day), count))
+    return found
+
+
+def _day_param(day: dt.date) -> Any:
+    """A date for a raw query: SQLite compares the ISO text."""
+    return day if connection.vendor == "postgresql" else day.isoformat()
+
+
+def panel_followers(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    """Per channel: the followers at the start (the last count before the period, else its first) and at
+    the end, the growth and the daily series (None on days without a count); the total per day carries
+    each channel's last count forward."""
     days = _days(f)
+    size = len(days)
     per_channel = []
-    carried: dict[int, dict[dt.date, int]] = {}
+    total: list[int | None] = [None] * size
     total_start = total_growth = 0
     known_growth = False
-    for channel_id, name, network in found:
-        values = readings.get(channel_id, [])
-        before = [v for v in values if v[0] < f.start]
-        inside = [v for v in values if f.start <= v[0] <= f.end]
-        start = before[-1] if before else (inside[0] if inside else None)
-        end = inside[-1] if inside else (before[-1] if before else None)
+    for channel_id, name, network, values in _follower_readings(f):
+        split = bisect.bisect_left(values, (f.start,))
+        before = values[split - 1] if split else None
+        inside = values[split:]
+        start = before or (inside[0] if inside else None)
+        end = inside[-1] if inside else before
         growth = end[1] - start[1] if start and end else None
-        by_day = dict(inside)
-        series = [by_day.get(day) for day in days]
-        last = before[-1][1] if before else None
-        carry: dict[dt.date, int] = {}
-        for day in days:
-            last = by_day.get(day, last)
+        series: list[int | None] = [None] * size
+        for day, reading in inside:
+            series[(day - f.start).days] = reading
+        last = before[1] if before else None
+        for n, value in enumerate(series):
+            if value is not None:
+                last = value
             if last is not None:
-                carry[day] = last
-        carried[channel_id] = carry
+                total[n] = (total[n] or 0) + last
         if growth is not None and start is not None:
             known_growth = True
             total_start += start[1]
@@ -390,19 +411,14 @@ def panel_followers(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
                 "series": series,
             }
         )
-    total_series = []
-    for day in days:
-        known = [carry[day] for carry in carried.values() if day in carry]
-        total_series.append(sum(known) if known else None)
-    end_total = total_series[-1] if total_series else None
     return {
         "totals": {
-            "followers": end_total,
+            "followers": total[-1] if total else None,
             "growth": total_growth if known_growth else None,
             "growth_rate": _rate(total_growth, total_start) if known_growth else None,
         },
         "days": [day.isoformat() for day in days],
-        "series": total_series,
+        "series": total,
         "channels": per_channel,
         "formulas": _formulas("growth", "growth_rate"),
     }
@@ -1160,20 +1176,35 @@ def _post_conversions(f: Filters, post_ids: list[int]) -> dict[int, ConversionSu
     return sums
 
 
-def _conversions_by_post(f: Filters) -> tuple[list[int], dict[int, ConversionSums]]:
-    """The TOP posts with most conversions (most first, then by id) and their conversions and revenue.
-    (Ranking and summing per currency in one query with window functions was measured slower.)"""
-    ranked = (
+def _ranked_conversion_posts_query(f: Filters) -> QuerySet[Any]:
+    """(post, conversions) of the TOP posts with most conversions over the period, most first (then by id),
+    from the fewest day, week and month rows. (Ranking and summing per currency in one query, with window
+    functions or with the ranking as a subquery, was measured slower.)"""
+    return (
         _tracker_filter(
             ConversionDaily.objects.filter(spans.cover_q(ConversionDaily._meta.db_table, f.start, f.end)), f
         )
         .exclude(post_id=0)
-        .values("post_id")
+        .values_list("post_id")
         .annotate(c=Sum("conversions"))
-        .order_by("-c", "post_id")
+        .order_by("-c", "post_id")[:TOP]
     )
-    post_ids = [item["post_id"] for item in ranked[:TOP]]
-    return post_ids, _post_conversions(f, post_ids)
+
+
+def _conversions_by_post(f: Filters, ranked: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The ranked posts (_ranked_conversion_posts_query's rows) with their conversions and revenue."""
+    post_ids = [post_id for post_id, _count in sorted(ranked, key=lambda row: (-int(row[1]), row[0]))]
+    per_post = _post_conversions(f, post_ids)
+    titles = _titles(f.workspace, post_ids)
+    return [
+        {
+            "post_id": pk,
+            "conversions": per_post[pk].conversions,
+            "revenue": _revenue(per_post[pk].money),
+            "title": titles.get(pk, ""),
+        }
+        for pk in post_ids
+    ]
 
 
 def _merge_rates(
@@ -1208,7 +1239,10 @@ def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any
     networks: dict[str, ConversionSums] = defaultdict(ConversionSums)
     campaigns: dict[str, ConversionSums] = defaultdict(ConversionSums)
     total = ConversionSums()
-    groups, visit_rows = _together(_conversion_groups_query(f), _visit_sums_query(f))
+    queries = [_conversion_groups_query(f), _visit_sums_query(f)]
+    groups, visit_rows, *ranked = _together(
+        *queries if totals_only else [*queries, _ranked_conversion_posts_query(f)]
+    )
     for goal, network, campaign, currency, count, paid, revenue in groups:
         count, paid = int(count), int(paid or 0)
         total.add(count, currency, paid, revenue)
@@ -1227,8 +1261,6 @@ def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any
     if totals_only:
         return {"totals": totals}
     visit_campaigns.pop("", None)
-    post_ids, per_post = _conversions_by_post(f)
-    titles = _titles(f.workspace, post_ids)
     return {
         "totals": totals,
         "by_goal": [
@@ -1237,15 +1269,7 @@ def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any
         ],
         "by_network": _merge_rates(networks, visit_networks, "network", None),
         "by_campaign": _merge_rates(campaigns, visit_campaigns, "campaign", TOP),
-        "by_post": [
-            {
-                "post_id": pk,
-                "conversions": per_post[pk].conversions,
-                "revenue": _revenue(per_post[pk].money),
-                "title": titles.get(pk, ""),
-            }
-            for pk in post_ids
-        ],
+        "by_post": _conversions_by_post(f, ranked[0]),
         "formulas": _formulas("conversions", "revenue", "conversion_rate"),
     }
 

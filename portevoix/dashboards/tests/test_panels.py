@@ -89,6 +89,28 @@ def test_followers_growth_and_rate(world):
     assert panel["series"][5] == 1050
 
 
+
+def test_followers_filtered_by_network_and_channel_and_scoped_to_the_workspace(world, other_team):
+    """A network or channel filter keeps its channels (one without any count is listed with None), the
+    last count of the month before the period is the start, and another workspace's counts never count."""
+    ws = world["ws"]
+    empty = factory.channel(ws, "vk", "A VK page without counts")
+    elsewhere = factory.channel(other_team.workspace, "vk", "Not ours")
+    factory.followers(elsewhere, dt.date(2025, 10, 10), 99_999)
+    by_network = selectors.panel_followers(f(world, network="vk"))
+    assert [c["channel_name"] for c in by_network["channels"]] == ["A VK page without counts", "VK page"]
+    assert by_network["channels"][0]["series"] == [None] * 31
+    assert by_network["channels"][0]["growth"] is None
+    assert by_network["totals"] == {"followers": 1100, "growth": 100, "growth_rate": 10.0}
+    assert max(value or 0 for value in by_network["series"]) == 1100
+    one = selectors.panel_followers(f(world, channel=world["vk"].pk))
+    assert [c["channel_id"] for c in one["channels"]] == [world["vk"].pk]
+    assert one["channels"][0]["start_followers"] == 1000  # 30 September, the day before the period
+    assert one["channels"][0]["series"][4] == 1050
+    alone = selectors.panel_followers(f(world, channel=empty.pk))
+    assert alone["totals"] == {"followers": None, "growth": None, "growth_rate": None}
+    assert alone["series"] == [None] * 31
+
 def test_posts_totals_groups_and_not_available(world):
     panel = selectors.panel_posts(f(world))
     t = panel["totals"]

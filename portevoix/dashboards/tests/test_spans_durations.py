@@ -138,3 +138,33 @@ def test_local_dates_in_sql_know_every_offset_change():
     ]
     kolkata = zoneinfo.ZoneInfo("Asia/Kolkata")
     assert len(localtime.changes(kolkata, found[0][0], found[-1][0])) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "zone",
+    ["Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe", "UTC"],
+)
+def test_local_dates_in_sql_equal_pythons_on_either_side_of_every_change(zone):
+    """The SQL of localtime.day_sql gives the same local date as zoneinfo for instants a second on either
+    side of each offset change of a year, at local midnights and at random times."""
+    from django.db import connection
+
+    tz = zoneinfo.ZoneInfo(zone)
+    since, until = dt.datetime(2025, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    instants = [since, until - dt.timedelta(seconds=1)]
+    for at, _offset in localtime.changes(tz, since, until)[1:]:
+        instants += [at - dt.timedelta(seconds=1), at, at + dt.timedelta(seconds=1)]
+    rng = random.Random(zone)
+    instants += [since + dt.timedelta(seconds=rng.randrange(365 * 86_400)) for _ in range(200)]
+    for day in range(0, 365, 7):  # around local midnights
+        midnight = dt.datetime.combine(dt.date(2025, 1, 1) + dt.timedelta(days=day), dt.time.min, tzinfo=tz)
+        instants += [midnight - dt.timedelta(seconds=1), midnight]
+    sql, params = localtime.day_sql("v.at", tz, since, until)
+    cast = "CAST(%s AS timestamptz)" if connection.vendor == "postgresql" else "%s"
+    values = ", ".join(f"({cast})" for _at in instants)
+    arguments = [at if connection.vendor == "postgresql" else localtime._sqlite_time(at) for at in instants]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH v (at) AS (VALUES {values}) SELECT {sql} FROM v", [*arguments, *params])
+        found = [localtime.as_date(row[0]) for row in cursor.fetchall()]
+    assert found == [at.astimezone(tz).date() for at in instants]
