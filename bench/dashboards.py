@@ -136,6 +136,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     from portevoix.content.models import Post
     from portevoix.links.models import Click, ShortLink
     from portevoix.metrics.models import FollowerDaily, FollowerSnapshot, PostMetricLatest, PostMetricSnapshot
+    from portevoix.metrics.services import publication
     from portevoix.planning.models import Rubric
     from portevoix.publishing.models import Target, TargetState
     from portevoix.workspaces import services as ws_services
@@ -277,6 +278,9 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         ],
         batch_size=5000,
     )
+    # What the metrics' services keep beside the figures (rubric, followers at publication) for the rows
+    # written in bulk above.
+    publication.workspace_refresh(workspace=ws)
     # Short links, one per post x channel, and the clicks (ids in time order, as the writer makes them).
     links = ShortLink.objects.bulk_create(
         [

@@ -289,6 +289,10 @@ def post_update(
             setattr(post, name, value)
         # Only the changed fields: a stale copy must not undo what approvals wrote meanwhile.
         post.save(update_fields=[*changes, "updated_at"])
+        if "rubric" in changes:
+            from portevoix.metrics.services.publication import rubric_changed  # metrics builds on content
+
+            rubric_changed(post_id=post.pk, rubric_id=post.rubric_id)
         if new_variants is not None:
             post.variants.all().delete()
             _set_variants(post, new_variants)

@@ -52,6 +52,7 @@ from portevoix.dashboards.models import (
     VisitNetworkDaily,
 )
 from portevoix.links.models import Click, ShortLink
+from portevoix.metrics.services import publication
 from portevoix.workspaces.models import Workspace
 
 SETTLE = dt.timedelta(seconds=20)
@@ -651,8 +652,10 @@ def workspace_rebuild(*, workspace_id: int) -> None:
             ]
             if first is not None:
                 _recompute_visits(workspace_id, first.astimezone(days.zone(workspace_id)).date(), days)
-        zone = Workspace.objects.filter(pk=workspace_id).values_list("timezone", flat=True).first() or "UTC"
-        _remember_zone(workspace_id, zone)
+        workspace = Workspace.objects.filter(pk=workspace_id).first()
+        if workspace is not None:  # the posts' local days of publication moved: their followers then
+            publication.workspace_refresh(workspace=workspace)
+        _remember_zone(workspace_id, workspace.timezone if workspace else "UTC")
 
 
 # The zone a workspace's roll-ups were computed in is kept in a small table of its own (ZoneSeen).

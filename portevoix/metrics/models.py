@@ -68,8 +68,8 @@ class PostMetricSnapshot(models.Model):
 
 class PostMetricLatest(models.Model):
     """The newest known value of each metric of a target (a metric a newer reading leaves empty keeps its
-    older value). ``published_at``, ``post`` and ``channel`` are copied here so that a dashboard reads
-    one narrow table."""
+    older value). ``published_at``, ``post``, ``channel``, the post's ``rubric`` and the ``followers`` at
+    publication are copied here so that a dashboard reads one narrow table."""
 
     target = models.OneToOneField(Target, on_delete=models.CASCADE, primary_key=True, related_name="metrics")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -85,6 +85,12 @@ class PostMetricLatest(models.Model):
     saves = _count(_("saves"))
     quotes = _count(_("quotes"))
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
+    # Kept in step by metrics.services.publication (the dashboards group and rate posts from this table):
+    # the post's rubric, and the channel's followers at publication (None: not known).
+    rubric = models.ForeignKey(
+        "planning.Rubric", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    followers = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "published_at"], name="metriclatest_ws_pub")]

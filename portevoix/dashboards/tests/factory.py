@@ -14,6 +14,7 @@ from portevoix.content.models import Post
 from portevoix.links.models import Device, ShortLink
 from portevoix.links.services import ClickRow, clicks_store
 from portevoix.metrics.models import FollowerDaily, PostMetricLatest
+from portevoix.metrics.services import publication
 from portevoix.publishing.models import Target, TargetState
 from portevoix.publishing.services import new_idempotency_key
 from portevoix.workspaces.models import Workspace
@@ -54,6 +55,7 @@ def published(
             collected_at=at,
             **metrics,
         )
+        publication.rows_created(target_ids=[target.pk])  # as the metrics' services do
     return target
 
 
@@ -67,6 +69,7 @@ def followers(ch: Channel, day: dt.date, count: int) -> None:
             "collected_at": dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
         },
     )
+    publication.followers_changed(workspace=ch.workspace, channel_id=ch.pk, day=day)
 
 
 def link(workspace: Workspace, *, post: Post | None = None, ch: Channel | None = None) -> ShortLink:

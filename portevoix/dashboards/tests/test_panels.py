@@ -89,7 +89,6 @@ def test_followers_growth_and_rate(world):
     assert panel["series"][5] == 1050
 
 
-
 def test_followers_filtered_by_network_and_channel_and_scoped_to_the_workspace(world, other_team):
     """A network or channel filter keeps its channels (one without any count is listed with None), the
     last count of the month before the period is the start, and another workspace's counts never count."""
@@ -110,6 +109,7 @@ def test_followers_filtered_by_network_and_channel_and_scoped_to_the_workspace(w
     alone = selectors.panel_followers(f(world, channel=empty.pk))
     assert alone["totals"] == {"followers": None, "growth": None, "growth_rate": None}
     assert alone["series"] == [None] * 31
+
 
 def test_posts_totals_groups_and_not_available(world):
     panel = selectors.panel_posts(f(world))

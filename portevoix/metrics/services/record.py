@@ -7,7 +7,8 @@ keeps its older value (a reach typed by hand is not wiped by the next API readin
 older reading (history from a CSV file) only fills metrics still empty.
 
 Daily followers: the day of a reading is its date in the workspace's time zone; the day's row holds the
-last reading of that day.
+last reading of that day. A new latest-values row, or a changed daily count, updates what publication.py
+keeps beside the figures (the post's rubric, the followers at publication).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from portevoix.metrics.models import (
     PostMetricSnapshot,
     Source,
 )
+from portevoix.metrics.services import publication
 from portevoix.publishing.models import Target
 from portevoix.workspaces.models import Workspace
 
@@ -133,12 +135,14 @@ def snapshots_write(*, readings: Sequence[Reading], source: str) -> int:
             row.pk: row for row in PostMetricLatest.objects.select_for_update().filter(target_id__in=ids)
         }
         changed: dict[int, PostMetricLatest] = {}
+        created: list[int] = []
         for reading in sorted(kept, key=lambda r: r.collected_at):
             target = reading.target
             row = latest.get(target.pk)
             if row is None:
                 row = _create_latest(reading, source)
                 latest[target.pk] = row
+                created.append(target.pk)
                 continue
             _merge(row, reading.values, reading.collected_at, source)
             changed[target.pk] = row
@@ -146,6 +150,7 @@ def snapshots_write(*, readings: Sequence[Reading], source: str) -> int:
             PostMetricLatest.objects.bulk_update(
                 list(changed.values()), [*METRIC_FIELDS, "collected_at", "source"]
             )
+        publication.rows_created(target_ids=created)
     return len(kept)
 
 
@@ -196,10 +201,14 @@ def followers_write(
                         collected_at=collected_at,
                         source=source,
                     )
+                publication.followers_changed(workspace=workspace, channel_id=channel.pk, day=day)
                 return snapshot
             except IntegrityError:
                 row = FollowerDaily.objects.select_for_update().get(channel=channel, day=day)
         if collected_at >= row.collected_at:
+            unchanged = row.followers == followers
             row.followers, row.collected_at, row.source = followers, collected_at, source
             row.save(update_fields=["followers", "collected_at", "source"])
+            if not unchanged:
+                publication.followers_changed(workspace=workspace, channel_id=channel.pk, day=day)
     return snapshot
