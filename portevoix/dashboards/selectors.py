@@ -283,14 +283,26 @@ def _sql(queryset: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
         return "", ()
 
 
-def _together(*querysets: QuerySet[Any]) -> list[list[tuple[Any, ...]]]:
-    """The rows of several ``values_list`` querysets in one round trip to the database: each is a CTE, read
-    by UNION ALL with its columns in positions of its own (the others typed NULLs, so that no two types
-    meet). Without the ORM's converters: the caller converts what it needs (PostgreSQL's integer sums are
-    decimals, SQLite's dates text) and sorts what must be sorted."""
+class Raw(NamedTuple):
+    """A query written by hand for _together: its SQL, parameters and the SQL types of its columns."""
+
+    sql: str
+    params: tuple[Any, ...]
+    types: tuple[str, ...]
+
+
+def _together(*querysets: QuerySet[Any] | Raw) -> list[list[tuple[Any, ...]]]:
+    """The rows of several ``values_list`` querysets (or Raw queries) in one round trip to the database:
+    each is a CTE, read by UNION ALL with its columns in positions of its own (the others typed NULLs, so
+    that no two types meet). Without the ORM's converters: the caller converts what it needs (PostgreSQL's
+    integer sums are decimals, SQLite's dates text) and sorts what must be sorted."""
     shapes = []
     compiled: list[tuple[str, tuple[Any, ...]]] = []
     for queryset in querysets:  # compiled once: the SQL, then the types of the columns it selects
+        if isinstance(queryset, Raw):
+            compiled.append((queryset.sql, queryset.params))
+            shapes.append(list(queryset.types))
+            continue
         compiler = queryset.query.get_compiler(using=queryset.db)
         try:
             compiled.append(compiler.as_sql())
@@ -1249,35 +1261,62 @@ def panel_traffic(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
 # --- The funnel -------------------------------------------------------------------------------------
 
 
+def _total_query(rows: QuerySet[Any], column: str) -> QuerySet[Any]:
+    """One row: the sum of ``column`` over ``rows`` (of one workspace)."""
+    return rows.order_by().values("workspace_id").annotate(total=Sum(column)).values_list("total")
+
+
+def _funnel_ranking(f: Filters) -> Raw:
+    """The TOP posts by human clicks, then visits from social networks, then id, ranked in the database:
+    (post, clicks, visits)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    clicks, click_params = _sql(
+        _clicks(f).exclude(post_id=0).values_list("post_id").annotate(h=Sum("humans")).order_by()
+    )
+    if clicks:
+        parts.append(f"SELECT c.post_id AS post_id, c.h AS h, 0 AS v FROM ({clicks}) c")  # noqa: S608 (ORM SQL)
+        params += click_params
+    visits, visit_params = _sql(
+        _visits(f)
+        .exclude(network="")
+        .exclude(post_id=0)
+        .values_list("post_id")
+        .annotate(v=Sum("visits"))
+        .order_by()
+    )
+    if visits:
+        parts.append(f"SELECT v.post_id AS post_id, 0 AS h, v.v AS v FROM ({visits}) v")  # noqa: S608 (ORM SQL)
+        params += visit_params
+    if not parts:
+        return Raw("", (), ("bigint", "bigint", "bigint"))
+    sql = (
+        f"SELECT u.post_id, SUM(u.h), SUM(u.v) FROM ({' UNION ALL '.join(parts)}) u "  # noqa: S608 (ORM SQL)
+        f"GROUP BY u.post_id ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"
+    )
+    return Raw(sql, tuple(params), ("bigint", "numeric", "numeric"))
+
+
 def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     """Totals from the small tables; the 20 posts with most clicks (then visits, then id; posts with only
-    conversions come last) from the per-post roll-ups, with the conversions of those 20 only."""
+    conversions come last) ranked in the database from the per-post roll-ups, with the conversions of
+    those 20 only. One round trip, then one for the posts' conversions and titles."""
+    queries: list[QuerySet[Any] | Raw] = [
+        _conversion_groups_query(f),
+        _total_query(_click_days(f), "humans"),
+        _total_query(_visit_groups(f).exclude(network=""), "visits"),
+        _published(f).order_by().values("workspace_id").annotate(n=Count("pk")).values_list("n"),
+    ]
+    if not totals_only:
+        queries.append(_funnel_ranking(f))
+    groups, clicks_found, visits_found, published, *ranked = _together(*queries)
     total = ConversionSums()
-    for _goal, _network, _campaign, currency, count, paid, revenue in _conversion_groups(f):
-        total.add(count, currency, paid, revenue)
-    if totals_only:
-        clicks_total = _click_days(f).aggregate(h=Sum("humans"))["h"] or 0
-        visits_total = _visit_groups(f).exclude(network="").aggregate(v=Sum("visits"))["v"] or 0
-        clicks: dict[int, int] = {}
-        visits: dict[int, int] = {}
-    else:
-        clicks = dict(
-            _clicks(f).values("post_id").annotate(h=Sum("humans")).order_by().values_list("post_id", "h")
-        )
-        clicks_total = sum(clicks.values())
-        clicks.pop(0, None)
-        visits = dict(
-            _visits(f)
-            .exclude(network="")
-            .values("post_id")
-            .annotate(v=Sum("visits"))
-            .order_by()
-            .values_list("post_id", "v")
-        )
-        visits_total = sum(visits.values())
-        visits.pop(0, None)
+    for _goal, _network, _campaign, currency, count, paid, revenue in groups:
+        total.add(int(count), currency, int(paid or 0), revenue)
+    clicks_total = int(clicks_found[0][0] or 0) if clicks_found else 0
+    visits_total = int(visits_found[0][0] or 0) if visits_found else 0
     totals = {
-        "published": _published_count(f),
+        "published": int(published[0][0]) if published else 0,
         "clicks": clicks_total,
         "visits": visits_total,
         "conversions": total.conversions,
@@ -1287,9 +1326,9 @@ def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     }
     if totals_only:
         return {"totals": totals}
-    ordered = sorted(
-        set(clicks) | set(visits), key=lambda pk: (-(clicks.get(pk) or 0), -(visits.get(pk) or 0), pk)
-    )
+    clicks = {int(pk): int(h) for pk, h, _v in ranked[0]}
+    visits = {int(pk): int(v) for pk, _h, v in ranked[0]}
+    ordered = sorted(clicks, key=lambda pk: (-clicks[pk], -visits[pk], pk))
     if len(ordered) < TOP:
         converting = (
             _tracker_filter(
