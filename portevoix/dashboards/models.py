@@ -9,8 +9,10 @@ period is read from the fewest rows that cover it.
 
 - ``ClickDaily``: clicks per short link (with the link's post, channel and network copied).
 - ``ClickChannelDaily``: clicks per channel (the per-day series and the channel and network totals).
+- ``ClickPostDaily``: clicks per post (the rankings of posts by clicks).
 - ``VisitDaily``: visits of the site tracker per network x campaign x post, with the visits that
   completed a goal (``converted``).
+- ``VisitPostDaily``: the same per post and "from a social network or not" (the rankings by visits).
 - ``VisitNetworkDaily``: the same per network x campaign (no post): totals, series, networks, campaigns.
 - ``VisitDurationDaily``: visits per network and engaged-time bucket (``durations.py``), for the median.
 - ``ConversionDaily``: conversions and revenue per network x campaign x post x goal x currency.
@@ -92,6 +94,26 @@ class ClickChannelDaily(models.Model):
         return f"channel {self.channel_id} {self.span}{self.day}: {self.humans}+{self.bots}"
 
 
+class ClickPostDaily(models.Model):
+    """Clicks per post (0: links without a post), for ranking posts by clicks (ClickDaily has a row per
+    link: two or more per post)."""
+
+    workspace_id = models.BigIntegerField()
+    span = _span()
+    day = models.DateField()
+    post_id = models.BigIntegerField(default=0)
+    humans = models.BigIntegerField(default=0)
+    bots = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace_id", "span", "day", "post_id"], name="clickpost_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} {self.span}{self.day}: {self.humans}+{self.bots}"
+
+
 class VisitDaily(models.Model):
     workspace_id = models.BigIntegerField()
     span = _span()
@@ -138,6 +160,32 @@ class VisitNetworkDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace_id} {self.span}{self.day} {self.network}: {self.visits}"
+
+
+class VisitPostDaily(models.Model):
+    """Visits per post and whether they came from a social network, for ranking posts by visits (VisitDaily
+    has a row per network x campaign of each post)."""
+
+    workspace_id = models.BigIntegerField()
+    span = _span()
+    day = models.DateField()
+    post_id = models.BigIntegerField(default=0)
+    social = models.BooleanField(default=True)
+    visits = models.BigIntegerField(default=0)
+    bounces = models.BigIntegerField(default=0)
+    engaged_seconds = models.BigIntegerField(default=0)
+    pageviews = models.BigIntegerField(default=0)
+    converted = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "span", "day", "post_id", "social"], name="visitpost_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} {self.span}{self.day}: {self.visits}"
 
 
 class VisitDurationDaily(models.Model):

@@ -75,11 +75,13 @@ from portevoix.dashboards import durations, localtime, spans
 from portevoix.dashboards.models import (
     ClickChannelDaily,
     ClickDaily,
+    ClickPostDaily,
     ConversionDaily,
     ConversionGoalDaily,
     VisitDaily,
     VisitDurationDaily,
     VisitNetworkDaily,
+    VisitPostDaily,
 )
 from portevoix.metrics import formulas
 from portevoix.metrics.models import METRIC_FIELDS, FollowerDaily, PostMetricLatest
@@ -826,6 +828,16 @@ def _click_days(f: Filters) -> QuerySet[Any]:
     return _click_filter(model.objects.filter(spans.days_q(f.start, f.end)), f)
 
 
+def _post_clicks(f: Filters) -> QuerySet[Any]:
+    """Clicks over the period for ranking posts: the per-post table, or per link with a channel or network
+    filter (the per-post table knows neither)."""
+    if f.channel or f.network:
+        return _clicks(f)
+    return _click_filter(
+        ClickPostDaily.objects.filter(spans.cover_q(ClickPostDaily._meta.db_table, f.start, f.end)), f
+    )
+
+
 def panel_clicks(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     per_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     per_channel: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -849,7 +861,7 @@ def panel_clicks(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
         entry["bots"] += bots
     by_channel = sorted(per_channel.items(), key=lambda item: (-item[1][0], item[0]))[:TOP]
     by_post = list(
-        _clicks(f)
+        _post_clicks(f)
         .exclude(post_id=0)
         .values("post_id")
         .annotate(humans=Sum("humans"), bots=Sum("bots"))
@@ -895,6 +907,18 @@ def _visits(f: Filters) -> QuerySet[VisitDaily]:
     return _tracker_filter(
         VisitDaily.objects.filter(spans.cover_q(VisitDaily._meta.db_table, f.start, f.end)), f
     )
+
+
+def _post_visits(f: Filters, *, social: bool = False) -> QuerySet[Any]:
+    """Visits over the period for ranking posts (``social``: from social networks only): the per-post
+    table, or per network x campaign with a network filter (the per-post table knows no network)."""
+    if f.network or f.channel_network:
+        by_network = _visits(f)
+        return by_network.exclude(network="") if social else by_network
+    by_post = _tracker_filter(
+        VisitPostDaily.objects.filter(spans.cover_q(VisitPostDaily._meta.db_table, f.start, f.end)), f
+    )
+    return by_post.filter(social=True) if social else by_post
 
 
 def _visit_groups(f: Filters, where: Q | None = None) -> QuerySet[Any]:
@@ -1011,7 +1035,7 @@ def _histograms(rows: Iterable[tuple[Any, ...]]) -> dict[str, durations.Histogra
 def _visits_by_post_query(f: Filters) -> QuerySet[Any]:
     """The TOP posts with most visits over the period (visits, bounces, engaged seconds, converted)."""
     return (
-        _visits(f)
+        _post_visits(f)
         .exclude(post_id=0)
         .values_list("post_id")
         .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"), c=Sum("converted"))
@@ -1272,14 +1296,13 @@ def _funnel_ranking(f: Filters) -> Raw:
     parts: list[str] = []
     params: list[Any] = []
     clicks, click_params = _sql(
-        _clicks(f).exclude(post_id=0).values_list("post_id").annotate(h=Sum("humans")).order_by()
+        _post_clicks(f).exclude(post_id=0).values_list("post_id").annotate(h=Sum("humans")).order_by()
     )
     if clicks:
         parts.append(f"SELECT c.post_id AS post_id, c.h AS h, 0 AS v FROM ({clicks}) c")  # noqa: S608 (ORM SQL)
         params += click_params
     visits, visit_params = _sql(
-        _visits(f)
-        .exclude(network="")
+        _post_visits(f, social=True)
         .exclude(post_id=0)
         .values_list("post_id")
         .annotate(v=Sum("visits"))

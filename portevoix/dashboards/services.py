@@ -44,12 +44,14 @@ from portevoix.dashboards import durations, localtime, spans
 from portevoix.dashboards.models import (
     ClickChannelDaily,
     ClickDaily,
+    ClickPostDaily,
     ConversionDaily,
     ConversionGoalDaily,
     RollupState,
     VisitDaily,
     VisitDurationDaily,
     VisitNetworkDaily,
+    VisitPostDaily,
 )
 from portevoix.links.models import Click, ShortLink
 from portevoix.metrics.services import publication
@@ -216,6 +218,7 @@ _CLICK_COLUMNS = (
     "workspace_id", "span", "day", "link_id", "post_id", "channel_id", "network", "humans", "bots",
 )  # fmt: skip
 _CLICK_CHANNEL_COLUMNS = ("workspace_id", "span", "day", "channel_id", "network", "humans", "bots")
+_CLICK_POST_COLUMNS = ("workspace_id", "span", "day", "post_id", "humans", "bots")
 
 
 def _add_clicks(rows: list[tuple]) -> None:  # type: ignore[type-arg]
@@ -234,6 +237,14 @@ def _add_clicks(rows: list[tuple]) -> None:  # type: ignore[type-arg]
         _CLICK_CHANNEL_COLUMNS,
         ("humans", "bots"),
         spans.expand(channels, 1, 2),
+    )
+    posts = [(ws, day, post, h, b) for ws, day, _l, post, _c, _n, h, b in rows]
+    _upsert(
+        ClickPostDaily._meta.db_table,
+        _CLICK_POST_COLUMNS[:4],
+        _CLICK_POST_COLUMNS,
+        ("humans", "bots"),
+        spans.expand(posts, 1, 2),
     )
 
 
@@ -502,6 +513,10 @@ _VISIT_NETWORK_COLUMNS = (
     "workspace_id", "span", "day", "network", "campaign",
     "visits", "bounces", "engaged_seconds", "pageviews", "converted",
 )  # fmt: skip
+_VISIT_POST_COLUMNS = (
+    "workspace_id", "span", "day", "post_id", "social",
+    "visits", "bounces", "engaged_seconds", "pageviews", "converted",
+)  # fmt: skip
 _VISIT_DURATION_COLUMNS = (
     "workspace_id", "span", "day", "network", "bucket", "visits", "min_seconds", "max_seconds",
 )  # fmt: skip
@@ -509,6 +524,7 @@ _VISIT_SUMS = [(c, "SUM") for c in ("visits", "bounces", "engaged_seconds", "pag
 _VISIT_TABLES: tuple[tuple[Any, tuple[str, ...], list[tuple[str, str]]], ...] = (
     (VisitDaily, ("network", "campaign", "post_id"), _VISIT_SUMS),
     (VisitNetworkDaily, ("network", "campaign"), _VISIT_SUMS),
+    (VisitPostDaily, ("post_id", "social"), _VISIT_SUMS),
     (
         VisitDurationDaily,
         ("network", "bucket"),
@@ -547,15 +563,21 @@ def _recompute_visits(
         stale = model.objects.filter(workspace_id=workspace_id, span=spans.DAY, day__gte=first_day)
         (stale.filter(day__lte=last) if last else stale).delete()
     networks: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
-    for row in visits:
-        entry = networks[row[:4]]
-        for n, value in enumerate(row[5:]):
-            entry[n] += value
+    posts: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for row in visits:  # (workspace, day, network, campaign, post, *sums)
+        for entry in (networks[row[:4]], posts[(row[0], row[1], row[4], row[2] != "")]):
+            for n, value in enumerate(row[5:]):
+                entry[n] += value
     _insert(VisitDaily._meta.db_table, _VISIT_COLUMNS, [(r[0], spans.DAY, *r[1:]) for r in visits])
     _insert(
         VisitNetworkDaily._meta.db_table,
         _VISIT_NETWORK_COLUMNS,
         [(k[0], spans.DAY, *k[1:], *v) for k, v in networks.items()],
+    )
+    _insert(
+        VisitPostDaily._meta.db_table,
+        _VISIT_POST_COLUMNS,
+        [(k[0], spans.DAY, *k[1:], *v) for k, v in posts.items()],
     )
     _insert(
         VisitDurationDaily._meta.db_table,
@@ -618,8 +640,8 @@ def _max(name: str) -> Any:
 
 
 _TABLES = (
-    ClickDaily, ClickChannelDaily, ConversionDaily, ConversionGoalDaily, VisitDaily, VisitNetworkDaily,
-    VisitDurationDaily,
+    ClickDaily, ClickChannelDaily, ClickPostDaily, ConversionDaily, ConversionGoalDaily, VisitDaily,
+    VisitNetworkDaily, VisitPostDaily, VisitDurationDaily,
 )  # fmt: skip
 
 

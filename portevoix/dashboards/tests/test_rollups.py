@@ -16,12 +16,14 @@ from portevoix.dashboards import services
 from portevoix.dashboards.models import (
     ClickChannelDaily,
     ClickDaily,
+    ClickPostDaily,
     ConversionDaily,
     ConversionGoalDaily,
     RollupState,
     VisitDaily,
     VisitDurationDaily,
     VisitNetworkDaily,
+    VisitPostDaily,
 )
 from portevoix.dashboards.tests import factory
 from portevoix.links.models import Click
@@ -309,3 +311,63 @@ def test_the_first_visit_run_computes_everything_then_only_recent_visits(team):
     assert VisitDaily.objects.get(span="d", day=recent.started_at.date()).pageviews == 9
     for span in ("d", "w", "m"):
         assert VisitDaily.objects.filter(span=span).aggregate(v=Sum("visits"))["v"] == 4
+
+
+def _sums(rows, keys, measures, **where):
+    """{key: sums} of the rows (a model or a queryset), leaving out keys whose sums are all 0."""
+    found = rows.filter(**where) if hasattr(rows, "filter") else rows.objects.filter(**where)
+    found = found.values(*keys).annotate(**{m: Sum(m) for m in measures}).order_by()
+    return {
+        tuple(row[k] for k in keys): tuple(row[m] for m in measures)
+        for row in found
+        if any(row[m] for m in measures)
+    }
+
+
+def test_the_per_post_tables_hold_the_sums_of_the_per_link_and_per_network_ones(team):
+    """ClickPostDaily and VisitPostDaily (the rankings of posts) equal ClickDaily and VisitDaily summed
+    per post (and social or not), for every day, week and month, after incremental runs and a rebuild."""
+    _zone(team, "Europe/Paris")
+    rng = random.Random(5)
+    ws = team.workspace
+    vk, tg = factory.channel(ws, "vk"), factory.channel(ws, "telegram")
+    posts = [factory.published(ws, vk, NOW - dt.timedelta(days=40)).post for _ in range(3)]
+    links = [factory.link(ws, post=post, ch=ch) for post in posts for ch in (vk, tg)] + [factory.link(ws)]
+    site = factory.site(ws)
+    start = NOW - dt.timedelta(days=35)
+    for _ in range(80):
+        at = start + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 34))
+        factory.clicks(rng.choice(links), at, humans=rng.randrange(0, 3), bots=rng.randrange(0, 2))
+        factory.visit(
+            site,
+            at,
+            network=rng.choice(["vk", "telegram", ""]),
+            campaign=rng.choice(["a", "b"]),
+            post=rng.choice([*posts, None]),
+            seconds=rng.randrange(0, 300),
+        )
+    services.rollups_refresh(now=NOW, settle=NO_WAIT)
+    services.rollups_refresh(now=NOW, settle=NO_WAIT)
+
+    def check():
+        for span in ("d", "w", "m"):
+            by_link = _sums(ClickDaily, ("day", "post_id"), ("humans", "bots"), span=span)
+            assert _sums(ClickPostDaily, ("day", "post_id"), ("humans", "bots"), span=span) == by_link
+            visits = ("visits", "bounces", "engaged_seconds", "converted")
+            for social in (True, False):
+                rows = (
+                    VisitDaily.objects.exclude(network="")
+                    if social
+                    else VisitDaily.objects.filter(network="")
+                )
+                by_network = _sums(rows, ("day", "post_id"), visits, span=span)
+                assert (
+                    _sums(VisitPostDaily, ("day", "post_id"), visits, span=span, social=social) == by_network
+                )
+        assert ClickPostDaily.objects.filter(span="d").aggregate(h=Sum("humans"))["h"] == (
+            Click.objects.filter(is_bot=False).count()
+        )
+
+    check()
+    services.workspace_rebuild(workspace_id=ws.pk)
+    check()
