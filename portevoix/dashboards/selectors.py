@@ -56,8 +56,6 @@ from django.db.models import (
     Count,
     F,
     FloatField,
-    Max,
-    Min,
     Q,
     QuerySet,
     Sum,
@@ -930,6 +928,51 @@ def _visit_groups(f: Filters, where: Q | None = None) -> QuerySet[Any]:
     )
 
 
+def _tracker_raw(
+    model: Any,
+    f: Filters,
+    select: str,
+    types: tuple[str, ...],
+    *,
+    group: str,
+    days_only: bool = False,
+    where: str = "",
+    order: str = "",
+    network_filter: bool = True,
+) -> Raw:
+    """A grouped read of a tracker roll-up (visits, conversions) for _together, written without the ORM
+    (building and compiling querysets cost more than these queries take): the workspace, the period
+    (the fewest day, week and month rows, or ``days_only``), the network filter (a channel filter keeps
+    its network) and the rubric filter (the rubric's posts), then ``where``, GROUP BY ``group``, ``order``."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    posts = connection.ops.quote_name(Post._meta.db_table)
+    period_params: list[Any]
+    if days_only:
+        period = f"{table}.span = %s AND {table}.day >= %s AND {table}.day <= %s"
+        period_params = [spans.DAY, f.start.isoformat(), f.end.isoformat()]
+    else:
+        period, period_params = spans.cover_sql(model._meta.db_table, f.start, f.end)
+    if not period:
+        return Raw("", (), types)
+    conditions = [f"{table}.workspace_id = %s", period]
+    params: list[Any] = [f.workspace.pk, *period_params]
+    network = f.network or f.channel_network
+    if network and network_filter:
+        conditions.append(f"{table}.network = %s")
+        params.append(network)
+    if f.rubric:
+        rubric = f"SELECT id FROM {posts} WHERE workspace_id = %s AND rubric_id = %s"  # noqa: S608 (names)
+        conditions.append(f"{table}.post_id IN ({rubric})")
+        params += [f.workspace.pk, f.rubric]
+    if where:
+        conditions.append(where)
+    sql = f"SELECT {select} FROM {table} WHERE {' AND '.join(conditions)} GROUP BY {group} {order}"  # noqa: S608 (names)
+    return Raw(sql.rstrip(), tuple(params), types)
+
+
+_SUMS = ("numeric", "numeric", "numeric", "numeric")
+
+
 _VISIT_SUMS = {
     "v": Sum("visits"),
     "b": Sum("bounces"),
@@ -968,12 +1011,15 @@ class VisitSums:
         }
 
 
-def _visit_sums_query(f: Filters) -> QuerySet[Any]:
-    return (
-        _visit_groups(f)
-        .values_list("network", "campaign")
-        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"), c=Sum("converted"))
-        .order_by()
+def _visit_sums_query(f: Filters) -> Raw:
+    """(network, campaign, visits, bounces, engaged seconds, converted) over the period: the table without
+    posts, unless a rubric filter needs them."""
+    return _tracker_raw(
+        VisitDaily if f.rubric else VisitNetworkDaily,
+        f,
+        "network, campaign, SUM(visits), SUM(bounces), SUM(engaged_seconds), SUM(converted)",
+        ("text", "text", *_SUMS),
+        group="network, campaign",
     )
 
 
@@ -986,7 +1032,7 @@ def _visit_sums(
     networks: dict[str, VisitSums] = defaultdict(VisitSums)
     campaigns: dict[str, VisitSums] = defaultdict(VisitSums)
     for network, campaign, visits, bounces, seconds, converted in (
-        _visit_sums_query(f) if rows is None else rows
+        _together(_visit_sums_query(f))[0] if rows is None else rows
     ):
         item = {"v": visits, "b": bounces, "s": seconds, "c": converted}
         everything.add(item)
@@ -1013,15 +1059,18 @@ def _rubric_durations(f: Filters) -> dict[str, durations.Histogram]:
     return result
 
 
-def _durations_query(f: Filters) -> QuerySet[Any]:
+def _durations_query(f: Filters) -> Raw:
     """Engaged-time histograms per network ("" = not social) over the period (none with a rubric filter:
     _rubric_durations)."""
-    rows = VisitDurationDaily.objects.filter(spans.cover_q(VisitDurationDaily._meta.db_table, f.start, f.end))
-    return (
-        (rows.none() if f.rubric else _tracker_filter(rows, f))
-        .values_list("network", "bucket")
-        .annotate(v=Sum("visits"), lo=Min("min_seconds"), hi=Max("max_seconds"))
-        .order_by()
+    types = ("text", "integer", "numeric", "bigint", "bigint")
+    if f.rubric:
+        return Raw("", (), types)
+    return _tracker_raw(
+        VisitDurationDaily,
+        f,
+        "network, bucket, SUM(visits), MIN(min_seconds), MAX(max_seconds)",
+        types,
+        group="network, bucket",
     )
 
 
@@ -1032,14 +1081,19 @@ def _histograms(rows: Iterable[tuple[Any, ...]]) -> dict[str, durations.Histogra
     return result
 
 
-def _visits_by_post_query(f: Filters) -> QuerySet[Any]:
-    """The TOP posts with most visits over the period (visits, bounces, engaged seconds, converted)."""
-    return (
-        _post_visits(f)
-        .exclude(post_id=0)
-        .values_list("post_id")
-        .annotate(v=Sum("visits"), b=Sum("bounces"), s=Sum("engaged_seconds"), c=Sum("converted"))
-        .order_by("-v", "post_id")[:TOP]
+def _visits_by_post_query(f: Filters) -> Raw:
+    """The TOP posts with most visits over the period (visits, bounces, engaged seconds, converted), from
+    the per-post table (per network with a network filter, which it does not know)."""
+    by_network = bool(f.network or f.channel_network)
+    return _tracker_raw(
+        VisitDaily if by_network else VisitPostDaily,
+        f,
+        "post_id, SUM(visits), SUM(bounces), SUM(engaged_seconds), SUM(converted)",
+        ("bigint", *_SUMS),
+        group="post_id",
+        where="post_id <> 0",
+        order=f"ORDER BY 2 DESC, 1 LIMIT {TOP}",
+        network_filter=by_network,
     )
 
 
@@ -1049,11 +1103,15 @@ def panel_site(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     queries = [_visit_sums_query(f), _durations_query(f)]
     if not totals_only:
         queries += [
-            _visit_groups(f, spans.days_q(f.start, f.end))
-            .exclude(network="")
-            .values_list("day")
-            .annotate(v=Sum("visits"))
-            .order_by(),
+            _tracker_raw(
+                VisitDaily if f.rubric else VisitNetworkDaily,
+                f,
+                "day, SUM(visits)",
+                ("date", "numeric"),
+                group="day",
+                days_only=True,
+                where="network <> ''",
+            ),
             _visits_by_post_query(f),
         ]
     found = _together(*queries)
@@ -1123,19 +1181,15 @@ class ConversionSums:
         self.money.append((currency, paid, revenue))
 
 
-def _conversion_groups_query(f: Filters) -> QuerySet[Any]:
+def _conversion_groups_query(f: Filters) -> Raw:
     """(goal, network, campaign, currency, conversions, with revenue, revenue) over the period."""
-    model: Any = ConversionDaily if f.rubric else ConversionGoalDaily
-    return (
-        _tracker_filter(model.objects.filter(spans.cover_q(model._meta.db_table, f.start, f.end)), f)
-        .values_list("goal", "network", "campaign", "currency")
-        .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
-        .order_by()
+    return _tracker_raw(
+        ConversionDaily if f.rubric else ConversionGoalDaily,
+        f,
+        "goal, network, campaign, currency, SUM(conversions), SUM(with_revenue), SUM(revenue)",
+        ("text", "text", "text", "text", "numeric", "numeric", "numeric"),
+        group="goal, network, campaign, currency",
     )
-
-
-def _conversion_groups(f: Filters) -> list[tuple[str, str, str, str, int, int, Any]]:
-    return list(_conversion_groups_query(f))
 
 
 def _post_conversions(f: Filters, post_ids: list[int]) -> dict[int, ConversionSums]:
@@ -1154,18 +1208,18 @@ def _post_conversions(f: Filters, post_ids: list[int]) -> dict[int, ConversionSu
     return sums
 
 
-def _ranked_conversion_posts_query(f: Filters) -> QuerySet[Any]:
+def _ranked_conversion_posts_query(f: Filters) -> Raw:
     """(post, conversions) of the TOP posts with most conversions over the period, most first (then by id),
     from the fewest day, week and month rows. (Ranking and summing per currency in one query, with window
     functions or with the ranking as a subquery, was measured slower.)"""
-    return (
-        _tracker_filter(
-            ConversionDaily.objects.filter(spans.cover_q(ConversionDaily._meta.db_table, f.start, f.end)), f
-        )
-        .exclude(post_id=0)
-        .values_list("post_id")
-        .annotate(c=Sum("conversions"))
-        .order_by("-c", "post_id")[:TOP]
+    return _tracker_raw(
+        ConversionDaily,
+        f,
+        "post_id, SUM(conversions)",
+        ("bigint", "numeric"),
+        group="post_id",
+        where="post_id <> 0",
+        order=f"ORDER BY 2 DESC, 1 LIMIT {TOP}",
     )
 
 

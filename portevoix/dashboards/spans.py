@@ -75,17 +75,26 @@ def cover(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
     return result
 
 
-def cover_q(table: str, start: dt.date, end: dt.date) -> Any:
-    """A filter keeping the rows of ``table`` of the units that cover ``start``..``end`` (written as SQL:
-    the ORM's Q objects for seven ranges cost more to build than the query takes)."""
+def cover_sql(table: str, start: dt.date, end: dt.date) -> tuple[str, list[Any]]:
+    """(SQL, params) of a condition keeping the rows of ``table`` of the units that cover ``start``..``end``;
+    ("", []) for an empty period."""
     ranges = cover(start, end)
     if not ranges:
-        return Q(pk__in=[])  # nothing, for an empty period
+        return "", []
     q = connection.ops.quote_name
     span, day = f"{q(table)}.{q('span')}", f"{q(table)}.{q('day')}"
     sql = " OR ".join(f"({span} = %s AND {day} >= %s AND {day} <= %s)" for _unit in ranges)
     params = [value for unit, low, high in ranges for value in (unit, low.isoformat(), high.isoformat())]
-    return RawSQL(f"({sql})", params, output_field=BooleanField())  # noqa: S611 (fixed SQL, bound values)
+    return f"({sql})", params
+
+
+def cover_q(table: str, start: dt.date, end: dt.date) -> Any:
+    """cover_sql as a filter (written as SQL: the ORM's Q objects for seven ranges cost more to build than
+    the query takes)."""
+    sql, params = cover_sql(table, start, end)
+    if not sql:
+        return Q(pk__in=[])  # nothing, for an empty period
+    return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 (fixed SQL, bound values)
 
 
 def days_q(start: dt.date, end: dt.date) -> Q:
