@@ -939,11 +939,13 @@ def _tracker_raw(
     where: str = "",
     order: str = "",
     network_filter: bool = True,
+    extra: Iterable[Any] = (),
 ) -> Raw:
     """A grouped read of a tracker roll-up (visits, conversions) for _together, written without the ORM
     (building and compiling querysets cost more than these queries take): the workspace, the period
     (the fewest day, week and month rows, or ``days_only``), the network filter (a channel filter keeps
-    its network) and the rubric filter (the rubric's posts), then ``where``, GROUP BY ``group``, ``order``."""
+    its network) and the rubric filter (the rubric's posts), then ``where`` (its parameters: ``extra``),
+    GROUP BY ``group``, ``order``."""
     table = connection.ops.quote_name(model._meta.db_table)
     posts = connection.ops.quote_name(Post._meta.db_table)
     period_params: list[Any]
@@ -966,6 +968,7 @@ def _tracker_raw(
         params += [f.workspace.pk, f.rubric]
     if where:
         conditions.append(where)
+        params += list(extra)
     sql = f"SELECT {select} FROM {table} WHERE {' AND '.join(conditions)} GROUP BY {group} {order}"  # noqa: S608 (names)
     return Raw(sql.rstrip(), tuple(params), types)
 
@@ -1192,20 +1195,34 @@ def _conversion_groups_query(f: Filters) -> Raw:
     )
 
 
-def _post_conversions(f: Filters, post_ids: list[int]) -> dict[int, ConversionSums]:
+def _post_conversions(f: Filters, post_ids: list[int]) -> tuple[dict[int, ConversionSums], dict[int, str]]:
     """Conversions and revenue of a few posts over the period, from their day rows (an index leads with
-    the post: a handful of rows each)."""
+    the post: a handful of rows each), and the posts' titles: one round trip."""
     sums: dict[int, ConversionSums] = defaultdict(ConversionSums)
-    if post_ids:
-        for post_id, currency, count, paid, revenue in (
-            _tracker_filter(ConversionDaily.objects.filter(spans.days_q(f.start, f.end)), f)
-            .filter(post_id__in=post_ids)
-            .values_list("post_id", "currency")
-            .annotate(c=Sum("conversions"), paid=Sum("with_revenue"), r=Sum("revenue"))
-            .order_by()
-        ):
-            sums[post_id].add(count, currency, paid, revenue)
-    return sums
+    if not post_ids:
+        return sums, {}
+    marks = ", ".join(["%s"] * len(post_ids))
+    posts = connection.ops.quote_name(Post._meta.db_table)
+    conversions, titles = _together(
+        _tracker_raw(
+            ConversionDaily,
+            f,
+            "post_id, currency, SUM(conversions), SUM(with_revenue), SUM(revenue)",
+            ("bigint", "text", "numeric", "numeric", "numeric"),
+            group="post_id, currency",
+            days_only=True,
+            where=f"post_id IN ({marks})",
+            extra=post_ids,
+        ),
+        Raw(
+            f"SELECT id, title, SUBSTR(text, 1, 80) FROM {posts} WHERE workspace_id = %s AND id IN ({marks})",  # noqa: S608
+            (f.workspace.pk, *post_ids),
+            ("bigint", "text", "text"),
+        ),
+    )
+    for post_id, currency, count, paid, revenue in conversions:
+        sums[int(post_id)].add(int(count), currency, int(paid or 0), revenue)
+    return sums, {int(pk): (title or text or f"#{pk}")[:80] for pk, title, text in titles}
 
 
 def _ranked_conversion_posts_query(f: Filters) -> Raw:
@@ -1225,9 +1242,8 @@ def _ranked_conversion_posts_query(f: Filters) -> Raw:
 
 def _conversions_by_post(f: Filters, ranked: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """The ranked posts (_ranked_conversion_posts_query's rows) with their conversions and revenue."""
-    post_ids = [post_id for post_id, _count in sorted(ranked, key=lambda row: (-int(row[1]), row[0]))]
-    per_post = _post_conversions(f, post_ids)
-    titles = _titles(f.workspace, post_ids)
+    post_ids = [int(post_id) for post_id, _count in sorted(ranked, key=lambda row: (-int(row[1]), row[0]))]
+    per_post, titles = _post_conversions(f, post_ids)
     return [
         {
             "post_id": pk,
@@ -1420,8 +1436,7 @@ def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
         )
         ordered += list(converting[: TOP - len(ordered)])
     ordered = ordered[:TOP]
-    per_post_conv = _post_conversions(f, ordered)
-    titles = _titles(f.workspace, ordered)
+    per_post_conv, titles = _post_conversions(f, ordered)
     per_post = [
         {
             "post_id": pk,
