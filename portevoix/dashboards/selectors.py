@@ -939,13 +939,14 @@ def _tracker_raw(
     where: str = "",
     order: str = "",
     network_filter: bool = True,
+    channel_filter: bool = False,
     extra: Iterable[Any] = (),
 ) -> Raw:
     """A grouped read of a tracker roll-up (visits, conversions) for _together, written without the ORM
     (building and compiling querysets cost more than these queries take): the workspace, the period
     (the fewest day, week and month rows, or ``days_only``), the network filter (a channel filter keeps
-    its network) and the rubric filter (the rubric's posts), then ``where`` (its parameters: ``extra``),
-    GROUP BY ``group``, ``order``."""
+    its network; ``channel_filter``: the channel itself, for the clicks' tables) and the rubric filter (the
+    rubric's posts), then ``where`` (its parameters: ``extra``), GROUP BY ``group`` (if any), ``order``."""
     table = connection.ops.quote_name(model._meta.db_table)
     posts = connection.ops.quote_name(Post._meta.db_table)
     period_params: list[Any]
@@ -962,6 +963,9 @@ def _tracker_raw(
     if network and network_filter:
         conditions.append(f"{table}.network = %s")
         params.append(network)
+    if f.channel and channel_filter:
+        conditions.append(f"{table}.channel_id = %s")
+        params.append(f.channel)
     if f.rubric:
         rubric = f"SELECT id FROM {posts} WHERE workspace_id = %s AND rubric_id = %s"  # noqa: S608 (names)
         conditions.append(f"{table}.post_id IN ({rubric})")
@@ -969,7 +973,8 @@ def _tracker_raw(
     if where:
         conditions.append(where)
         params += list(extra)
-    sql = f"SELECT {select} FROM {table} WHERE {' AND '.join(conditions)} GROUP BY {group} {order}"  # noqa: S608 (names)
+    grouped = f"GROUP BY {group}" if group else ""
+    sql = f"SELECT {select} FROM {table} WHERE {' AND '.join(conditions)} {grouped} {order}"  # noqa: S608 (names)
     return Raw(sql.rstrip(), tuple(params), types)
 
 
@@ -1355,39 +1360,41 @@ def panel_traffic(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
 # --- The funnel -------------------------------------------------------------------------------------
 
 
-def _total_query(rows: QuerySet[Any], column: str) -> QuerySet[Any]:
-    """One row: the sum of ``column`` over ``rows`` (of one workspace)."""
-    return rows.order_by().values("workspace_id").annotate(total=Sum(column)).values_list("total")
-
-
 def _funnel_ranking(f: Filters) -> Raw:
-    """The TOP posts by human clicks, then visits from social networks, then id, ranked in the database:
-    (post, clicks, visits)."""
-    parts: list[str] = []
-    params: list[Any] = []
-    clicks, click_params = _sql(
-        _post_clicks(f).exclude(post_id=0).values_list("post_id").annotate(h=Sum("humans")).order_by()
+    """The TOP posts by human clicks, then visits from social networks, then id, ranked in the database
+    from the per-post tables (per link and per network with a channel or network filter, which they do
+    not know): (post, clicks, visits)."""
+    by_link = bool(f.channel or f.network)
+    clicks = _tracker_raw(
+        ClickDaily if by_link else ClickPostDaily,
+        f,
+        "post_id, SUM(humans) AS h, 0 AS v",
+        (),
+        group="post_id",
+        where="post_id <> 0",
+        network_filter=by_link,
+        channel_filter=by_link,
     )
-    if clicks:
-        parts.append(f"SELECT c.post_id AS post_id, c.h AS h, 0 AS v FROM ({clicks}) c")  # noqa: S608 (ORM SQL)
-        params += click_params
-    visits, visit_params = _sql(
-        _post_visits(f, social=True)
-        .exclude(post_id=0)
-        .values_list("post_id")
-        .annotate(v=Sum("visits"))
-        .order_by()
+    by_network = bool(f.network or f.channel_network)
+    visits = _tracker_raw(
+        VisitDaily if by_network else VisitPostDaily,
+        f,
+        "post_id, 0 AS h, SUM(visits) AS v",
+        (),
+        group="post_id",
+        where="post_id <> 0 AND network <> ''" if by_network else "post_id <> 0 AND social = %s",
+        network_filter=by_network,
+        extra=() if by_network else (True,),
     )
-    if visits:
-        parts.append(f"SELECT v.post_id AS post_id, 0 AS h, v.v AS v FROM ({visits}) v")  # noqa: S608 (ORM SQL)
-        params += visit_params
+    parts = [part for part in (clicks, visits) if part.sql]
+    types = ("bigint", "numeric", "numeric")
     if not parts:
-        return Raw("", (), ("bigint", "bigint", "bigint"))
+        return Raw("", (), types)
     sql = (
-        f"SELECT u.post_id, SUM(u.h), SUM(u.v) FROM ({' UNION ALL '.join(parts)}) u "  # noqa: S608 (ORM SQL)
+        f"SELECT u.post_id, SUM(u.h), SUM(u.v) FROM ({' UNION ALL '.join(p.sql for p in parts)}) u "  # noqa: S608
         f"GROUP BY u.post_id ORDER BY 2 DESC, 3 DESC, 1 LIMIT {TOP}"
     )
-    return Raw(sql, tuple(params), ("bigint", "numeric", "numeric"))
+    return Raw(sql, tuple(value for part in parts for value in part.params), types)
 
 
 def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
@@ -1396,8 +1403,24 @@ def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     those 20 only. One round trip, then one for the posts' conversions and titles."""
     queries: list[QuerySet[Any] | Raw] = [
         _conversion_groups_query(f),
-        _total_query(_click_days(f), "humans"),
-        _total_query(_visit_groups(f).exclude(network=""), "visits"),
+        _tracker_raw(  # the small per-channel table (per link with a rubric filter)
+            ClickDaily if f.rubric else ClickChannelDaily,
+            f,
+            "SUM(humans)",
+            ("numeric",),
+            group="",
+            days_only=True,
+            network_filter=bool(f.network),
+            channel_filter=True,
+        ),
+        _tracker_raw(
+            VisitDaily if f.rubric else VisitNetworkDaily,
+            f,
+            "SUM(visits)",
+            ("numeric",),
+            group="",
+            where="network <> ''",
+        ),
         _published(f).order_by().values("workspace_id").annotate(n=Count("pk")).values_list("n"),
     ]
     if not totals_only:
