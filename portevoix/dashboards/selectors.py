@@ -59,10 +59,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    TextField,
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Substr
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -526,10 +527,11 @@ _ROW_FIELDS = (
 
 
 def _aware(value: Any) -> dt.datetime:
-    """A timestamp as the database gives it (SQLite: UTC text) -> an aware datetime."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+    """A timestamp as the database gives it (a datetime, or text: UTC without an offset on SQLite, with
+    one on PostgreSQL) -> an aware datetime in UTC."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.fromisoformat(str(value))
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _post_row(
@@ -570,7 +572,9 @@ def _fetch_rows(latest: QuerySet[PostMetricLatest], count: str = "") -> list[tup
     and, with ``count``, the number of rows before slicing (a window). Without the ORM's converters."""
     if count:
         latest = latest.annotate(**{count: Window(Count("pk"))})
-    fields = (*_ROW_FIELDS, Substr("post__text", 1, 80), *((count,) if count else ()))
+    # The time as text: parsed here in C (datetime.fromisoformat), not by the driver's loader in Python.
+    fields: list[Any] = [Cast(name, TextField()) if name == "published_at" else name for name in _ROW_FIELDS]
+    fields += [Substr("post__text", 1, 80), *((count,) if count else ())]
     sql, params = _sql(latest.values_list(*fields))
     if not sql:
         return []
@@ -1372,8 +1376,8 @@ def _funnel_ranking(f: Filters) -> Raw:
         (),
         group="post_id",
         where="post_id <> 0",
-        network_filter=by_link,
-        channel_filter=by_link,
+        network_filter=bool(f.network),  # as _click_filter: the network asked for, and the channel
+        channel_filter=True,
     )
     by_network = bool(f.network or f.channel_network)
     visits = _tracker_raw(

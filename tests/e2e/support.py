@@ -11,8 +11,8 @@ ARTIFACTS_DIR = REPO_ROOT / "tests" / "e2e" / "artifacts"
 SCREENSHOTS_DIR = REPO_ROOT / "docs" / "screenshots"
 
 
-def save_screenshot(page, name: str, *, for_docs: bool = False) -> Path:
-    """Save a full-page screenshot into tests/e2e/artifacts/ (gitignored).
+def save_screenshot(page, name: str, *, for_docs: bool = False, full_page: bool = True) -> Path:
+    """Save a screenshot (of the whole page, or of the viewport) into tests/e2e/artifacts/ (gitignored).
 
     With ``for_docs`` it is copied to docs/screenshots/ for the user guide too: when the file is not there
     yet, or always with PORTEVOIX_UPDATE_SCREENSHOTS=1 (so a plain test run leaves committed images alone;
@@ -20,7 +20,7 @@ def save_screenshot(page, name: str, *, for_docs: bool = False) -> Path:
     """
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS_DIR / name
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     if for_docs:
         target = SCREENSHOTS_DIR / name
         if not target.exists() or os.environ.get("PORTEVOIX_UPDATE_SCREENSHOTS", "") not in {"", "0"}:
