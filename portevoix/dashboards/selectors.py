@@ -651,10 +651,6 @@ def _post_dict(row: PostRow) -> dict[str, Any]:
     return result
 
 
-def _published_count(f: Filters) -> int:
-    return _published(f).count()
-
-
 def _published(f: Filters) -> QuerySet[Target]:
     """The targets published in the period (metrics or not), filtered."""
     tz = f.workspace.tzinfo
@@ -691,48 +687,144 @@ _GROUP_SUMS = (
 )
 
 
-def _post_groups(f: Filters, latest: QuerySet[PostMetricLatest]) -> list[dict[str, Any]]:
-    """Sums per channel and rubric (with the rubric's name) of the posts of ``latest`` (PostSums.add), and on
-    every row the number of targets published in the period (metrics or not): one round trip."""
-    inner, params = _sql(
-        latest.values("channel_id", "rubric_id", "rubric__name", *METRIC_FIELDS, "followers").order_by()
-    )
-    published, published_params = _sql(_published(f).values("pk"))
-    if not inner:
-        return []
-    count = f"SELECT COUNT(*) FROM ({published}) t" if published else "0"  # noqa: S608 (the ORM's SQL)
-    sql = (
-        # "+": group after reading the period's rows by their index (not by scanning a channel index).
-        f'SELECT +i.channel_id AS channel_id, +i."rubric_id" AS rubric_id, '  # noqa: S608 (the ORM's SQL)
-        f'i."rubric__name" AS rubric_name, {_GROUP_SUMS}, ({count}) AS published '
-        f"FROM ({inner}) i GROUP BY 1, 2, 3"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*published_params, *params))
-        names = [column[0] for column in cursor.description]
-        # PostgreSQL sums integers as numeric: back to int.
-        return [
-            {
-                name: int(value) if isinstance(value, Decimal) else value
-                for name, value in zip(names, row, strict=True)
-            }
-            for row in cursor.fetchall()
-        ]
+_GROUP_COLUMNS = (
+    "channel_id",
+    "rubric_id",
+    "rubric_name",
+    "n",
+    "views",
+    "reach",
+    "likes",
+    "comments",
+    "reposts",
+    "quotes",
+    "saves",
+    "engagements_n",
+    "err_eng",
+    "err_seen",
+    "err_n",
+    "followers",
+    "followers_n",
+)  # fmt: skip (the columns of _GROUP_SUMS after the three keys)
+
+
+def _time_param(value: dt.datetime) -> Any:
+    """A timestamp for a query written by hand (SQLite compares Django's UTC text)."""
+    if connection.vendor == "sqlite":
+        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    return value
+
+
+def _posts_where(f: Filters, alias: str) -> tuple[str, list[Any]]:
+    """The conditions on PostMetricLatest rows (``alias``) of the period and filters, for SQL by hand."""
+    since, until = _bounds(f)
+    conditions = [f"{alias}.workspace_id = %s", f"{alias}.published_at >= %s", f"{alias}.published_at < %s"]
+    params: list[Any] = [f.workspace.pk, _time_param(since), _time_param(until)]
+    if f.channel:
+        conditions.append(f"{alias}.channel_id = %s")
+        params.append(f.channel)
+    if f.network:
+        channels = connection.ops.quote_name(Channel._meta.db_table)
+        of_network = f"SELECT id FROM {channels} WHERE workspace_id = %s AND network = %s"  # noqa: S608 (names)
+        conditions.append(f"{alias}.channel_id IN ({of_network})")
+        params += [f.workspace.pk, f.network]
+    if f.rubric:
+        conditions.append(f"{alias}.rubric_id = %s")
+        params.append(f.rubric)
+    return " AND ".join(conditions), params
+
+
+def _posts_reads(f: Filters, *, newest: bool) -> list[Raw]:
+    """The posts panel's reads, written by hand (sent together): the filtered channels; sums per channel
+    and rubric (_GROUP_COLUMNS); the number of targets published in the period (metrics or not); and with
+    ``newest`` the MAX_POSTS newest rows (_ROW_FIELDS, the start of the text: _fetch_rows' shape)."""
+    q = connection.ops.quote_name
+    latest, rubric = q(PostMetricLatest._meta.db_table), q(Rubric._meta.db_table)
+    channels, targets, posts = q(Channel._meta.db_table), q(Target._meta.db_table), q(Post._meta.db_table)
+    where, params = _posts_where(f, "i")
+    channel_where: list[str] = ["workspace_id = %s"]
+    channel_params: list[Any] = [f.workspace.pk]
+    if f.channel:
+        channel_where.append("id = %s")
+        channel_params.append(f.channel)
+    if f.network:
+        channel_where.append("network = %s")
+        channel_params.append(f.network)
+    since, until = _bounds(f)
+    target_where = ["t.workspace_id = %s", "t.state = %s", "t.published_at >= %s", "t.published_at < %s"]
+    target_params: list[Any] = [f.workspace.pk, TargetState.PUBLISHED, _time_param(since), _time_param(until)]
+    if f.channel:
+        target_where.append("t.channel_id = %s")
+        target_params.append(f.channel)
+    if f.network:
+        of_network = f"SELECT id FROM {channels} WHERE workspace_id = %s AND network = %s"  # noqa: S608 (names)
+        target_where.append(f"t.channel_id IN ({of_network})")
+        target_params += [f.workspace.pk, f.network]
+    if f.rubric:
+        of_rubric = f"SELECT id FROM {posts} WHERE workspace_id = %s AND rubric_id = %s"  # noqa: S608 (names)
+        target_where.append(f"t.post_id IN ({of_rubric})")
+        target_params += [f.workspace.pk, f.rubric]
+    reads = [
+        Raw(
+            f"SELECT id, name, network FROM {channels} WHERE {' AND '.join(channel_where)}",  # noqa: S608 (names)
+            tuple(channel_params),
+            ("bigint", "text", "text"),
+        ),
+        Raw(
+            # "+": group after reading the period's rows by their index (not by scanning a channel index).
+            f"SELECT +i.channel_id, +i.rubric_id, MAX(r.name), {_GROUP_SUMS} FROM {latest} i "  # noqa: S608
+            f"LEFT JOIN {rubric} r ON r.id = i.rubric_id WHERE {where} GROUP BY 1, 2",
+            tuple(params),
+            ("bigint", "bigint", "text", *["numeric"] * (len(_GROUP_COLUMNS) - 3)),
+        ),
+        Raw(
+            f"SELECT COUNT(*) FROM {targets} t WHERE {' AND '.join(target_where)}",  # noqa: S608 (names)
+            tuple(target_params),
+            ("bigint",),
+        ),
+    ]
+    if newest:
+        metrics = ", ".join(f"i.{name}" for name in METRIC_FIELDS)
+        reads.append(
+            Raw(
+                # The time as text: parsed in C (datetime.fromisoformat), not by the driver's Python loader.
+                f"SELECT i.target_id, i.post_id, i.channel_id, i.rubric_id, p.title, "  # noqa: S608 (names)
+                f"CAST(i.published_at AS TEXT), {metrics}, "
+                f"i.followers, SUBSTR(p.text, 1, 80) FROM {latest} i JOIN {posts} p ON p.id = i.post_id "
+                f"WHERE {where} ORDER BY i.published_at DESC, i.target_id DESC LIMIT {MAX_POSTS}",
+                tuple(params),
+                (
+                    "bigint",
+                    "bigint",
+                    "bigint",
+                    "bigint",
+                    "text",
+                    "text",
+                    *["bigint"] * len(METRIC_FIELDS),
+                    "bigint",
+                    "text",
+                ),
+            )
+        )
+    return reads
 
 
 def panel_posts(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
-    """One grouped query (_post_groups) and the newest posts: no per-post work in Python beyond the
-    MAX_POSTS listed."""
-    channels = _channels(f)
-    latest = _latest(f, channels)
+    """One round trip (_posts_reads): the sums per channel and rubric are added up here per channel,
+    network and rubric; the only per-post work is on the MAX_POSTS newest rows listed."""
+    found, grouped, published, *newest = _together(*_posts_reads(f, newest=not totals_only))
+    channels = {int(pk): (name, network) for pk, name, network in found}
     totals = PostSums()
     by_channel: dict[int, PostSums] = defaultdict(PostSums)
     by_network: dict[str, PostSums] = defaultdict(PostSums)
     by_rubric: dict[int, PostSums] = defaultdict(PostSums)
-
-    groups = _post_groups(f, latest)
     rubric_names: dict[int, str] = {}
-    for item in groups:
+    for row in grouped:
+        # PostgreSQL sums integers as numeric: back to int.
+        item: dict[str, Any] = {
+            name: int(value) if isinstance(value, Decimal) else value
+            for name, value in zip(_GROUP_COLUMNS, row, strict=True)
+        }
         if item["rubric_id"]:
             rubric_names[item["rubric_id"]] = item["rubric_name"]
         network = channels.get(item["channel_id"], ("", ""))[1]
@@ -744,14 +836,15 @@ def panel_posts(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
         ):
             group.add(item)
     summed = totals.figures()
-    summed["published"] = groups[0]["published"] if groups else _published_count(f)
+    summed["published"] = int(published[0][0]) if published else 0
     if totals_only:
         return {"totals": summed}
-    newest = _fetch_rows(latest.order_by("-published_at", "-target_id")[:MAX_POSTS])
-    (rows,) = _post_rows([newest], channels)
+    rows = [(*row[:5], _aware(row[5]), *row[6:]) for row in newest[0]]
+    rows.sort(key=lambda row: (row[5], row[0]), reverse=True)  # UNION ALL keeps no order
+    (listed,) = _post_rows([rows], channels)
     return {
         "totals": summed,
-        "posts": [_post_dict(row) for row in rows],
+        "posts": [_post_dict(row) for row in listed],
         "more_posts": max(0, totals.posts - MAX_POSTS),
         "by_channel": [
             {

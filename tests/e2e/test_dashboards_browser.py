@@ -43,7 +43,9 @@ def test_dashboards_draw_their_charts_in_a_browser(live_server, make_team, new_p
     expect(page.get_by_test_id("funnel")).to_be_visible()
     page.wait_for_function("() => window.Chart !== undefined")
     for chart in CHARTS:
-        drawn = page.evaluate(f"() => window.Chart.getChart(document.getElementById('{chart}')) !== undefined")
+        drawn = page.evaluate(
+            f"() => window.Chart.getChart(document.getElementById('{chart}')) !== undefined"
+        )
         assert drawn, chart
     save_screenshot(page, "dashboards-overview.png", for_docs=True, full_page=False)
     page.locator("#clicks").scroll_into_view_if_needed()
