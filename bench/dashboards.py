@@ -22,11 +22,12 @@ directory, or a PostgreSQL database created for the run on 127.0.0.1 and dropped
    store function) in batches of 1,000 at ``--ingest-rate`` clicks/s (measured: ``ingest_clicks_per_s``)
    while each panel runs ``--runs`` times (100: a 95th percentile of 30 runs is their second slowest)
    over rotating realistic ranges (last 7, 30, 90 days, this month, previous month; p95) and its naive
-   query ``--naive-runs`` times over the same ranges (median: ``naive_ms``). The naive queries
-   (dashboards_support/naive.py) compute every figure their panel shows with GROUP BYs over the raw rows:
-   the site's medians from a GROUP BY network, engaged seconds; the conversion rate from the visits with
-   an EXISTS on their conversions. The panel "traffic" reads the integrations' imported daily table
-   directly (a few rows a day): not benchmarked.
+   query ``--naive-runs`` times over the same ranges (median: ``naive_ms``). The panels take turns (one
+   call each per round), so that a slower minute of the machine does not fall on one panel only. The
+   naive queries (dashboards_support/naive.py) compute every figure their panel shows with GROUP BYs
+   over the raw rows: the site's medians from a GROUP BY network, engaged seconds; the conversion rate
+   from the visits with an EXISTS on their conversions. The panel "traffic" reads the integrations'
+   imported daily table directly (a few rows a day): not benchmarked.
 
 Writes bench/results/dashboards.json: {"sqlite": {...}, "postgresql": {...}} each with ``panels``
 {name: {p95_ms, naive_ms, ratio}}, ``ingest_clicks_per_s``, sizes, load and build times, the machine's
@@ -528,32 +529,38 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     start_counts = [out[2 * slot] for slot in range(workers)]
     start_times = [out[2 * slot + 1] for slot in range(workers)]
     loads = [os.getloadavg()[0]]
-    panels: dict[str, Any] = {}
+    # Panels take turns, one call each per round (and the naive queries likewise, after them): a slower
+    # minute of a shared machine spreads over every panel instead of falling on whichever ran then.
+    times: dict[str, list[float]] = {name: [] for name in NAIVE}
+    naive_times: dict[str, list[float]] = {name: [] for name in NAIVE}
     for name in NAIVE:
-        function = selectors.PANELS[name]
         for f in ranges:
-            function(f)  # warm-up
-        times = []
-        for n in range(args.runs):
-            f = ranges[n % len(ranges)]
+            selectors.PANELS[name](f)  # warm-up
+    for n in range(args.runs):
+        f = ranges[n % len(ranges)]
+        for name in NAIVE:
             t0 = time.perf_counter()
-            function(f)
-            times.append((time.perf_counter() - t0) * 1000)
-        naive_times = []
-        for n in range(args.naive_runs):
-            f = ranges[n % len(ranges)]
+            selectors.PANELS[name](f)
+            times[name].append((time.perf_counter() - t0) * 1000)
+        if n % 20 == 19:
+            loads.append(os.getloadavg()[0])
+    for n in range(args.naive_runs):
+        f = ranges[n % len(ranges)]
+        for name in NAIVE:
             t0 = time.perf_counter()
             NAIVE[name](f)
-            naive_times.append((time.perf_counter() - t0) * 1000)
-        p95 = percentile(times, 0.95)
-        naive_ms = statistics.median(naive_times)
+            naive_times[name].append((time.perf_counter() - t0) * 1000)
+    loads.append(os.getloadavg()[0])
+    panels: dict[str, Any] = {}
+    for name in NAIVE:
+        p95 = percentile(times[name], 0.95)
+        naive_ms = statistics.median(naive_times[name])
         panels[name] = {
             "p95_ms": round(p95, 2),
-            "median_ms": round(statistics.median(times), 2),
+            "median_ms": round(statistics.median(times[name]), 2),
             "naive_ms": round(naive_ms, 1),
             "ratio": round(naive_ms / p95, 1) if p95 else None,
         }
-        loads.append(os.getloadavg()[0])
         print(f"  {name}: {panels[name]}", flush=True)
     rates = []
     stored = 0.0
