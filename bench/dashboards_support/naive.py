@@ -89,11 +89,10 @@ def _aware(value: Any) -> dt.datetime:
     return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
 
 
-def _followers_at_publication(f: Any) -> dict[tuple[int, dt.date], int]:
-    """(channel, local day of the period) -> the channel's followers "at publication" that day: its last
-    raw reading of the latest day with readings, on or before it and at most FOLLOWERS_LOOKBACK before."""
-    from portevoix.metrics.selectors import FOLLOWERS_LOOKBACK
-
+def _last_readings(f: Any, lookback: dt.timedelta) -> dict[tuple[int, dt.date], int]:
+    """(channel, local day) -> the count of the channel's last raw reading of that day, from ``lookback``
+    before the period to its end: a GROUP BY channel, day for the newest time, joined back for its count
+    (SQLite groups by UTC hour: the newest hour of each local day is kept here)."""
     since, until = _bounds(f)
     day = _local_day_sql("collected_at", f.workspace.timezone)
     rows = _rows(
@@ -101,7 +100,7 @@ def _followers_at_publication(f: Any) -> dict[tuple[int, dt.date], int]:
         f"SELECT channel_id, {day} AS d, MAX(collected_at) AS m FROM metrics_followersnapshot "
         "WHERE workspace_id = %s AND collected_at >= %s AND collected_at < %s GROUP BY channel_id, d"
         ") g ON g.channel_id = s.channel_id AND g.m = s.collected_at",
-        [f.workspace.pk, _param(since - FOLLOWERS_LOOKBACK), _param(until)],
+        [f.workspace.pk, _param(since - lookback), _param(until)],
     )
     tz = f.workspace.tzinfo
     last: dict[tuple[int, dt.date], tuple[str, int]] = {}
@@ -109,14 +108,23 @@ def _followers_at_publication(f: Any) -> dict[tuple[int, dt.date], int]:
         key = (channel_id, _to_day(d, tz))
         if key not in last or str(at) > last[key][0]:
             last[key] = (str(at), int(count))
+    return {key: count for key, (_at, count) in last.items()}
+
+
+def _followers_at_publication(f: Any) -> dict[tuple[int, dt.date], int]:
+    """(channel, local day of the period) -> the channel's followers "at publication" that day: its last
+    raw reading of the latest day with readings, on or before it and at most FOLLOWERS_LOOKBACK before."""
+    from portevoix.metrics.selectors import FOLLOWERS_LOOKBACK
+
+    last = _last_readings(f, FOLLOWERS_LOOKBACK)
     result: dict[tuple[int, dt.date], int] = {}
     for channel_id in {c for c, _d in last}:
         for n in range((f.end - f.start).days + 1):
             d = f.start + dt.timedelta(days=n)
             for back in range(FOLLOWERS_LOOKBACK.days + 1):
                 found = last.get((channel_id, d - dt.timedelta(days=back)))
-                if found:
-                    result[(channel_id, d)] = found[1]
+                if found is not None:
+                    result[(channel_id, d)] = found
                     break
     return result
 
@@ -261,31 +269,17 @@ def naive_followers(f: Any) -> dict[str, Any]:
     period; then the start, end and growth per channel and the total per day (counts carried forward)."""
     from portevoix.dashboards.selectors import FOLLOWER_START_LOOKBACK
 
-    since, until = _bounds(f)
-    day = _local_day_sql("collected_at", f.workspace.timezone)
     channels = _rows(
         "SELECT id, network FROM channels_channel WHERE workspace_id = %s ORDER BY network, name",
         [f.workspace.pk],
     )
-    rows = _rows(
-        "SELECT s.channel_id, g.d, s.collected_at, s.followers FROM metrics_followersnapshot s JOIN ("  # noqa: S608
-        f"SELECT channel_id, {day} AS d, MAX(collected_at) AS m FROM metrics_followersnapshot "
-        "WHERE workspace_id = %s AND collected_at >= %s AND collected_at < %s GROUP BY channel_id, d"
-        ") g ON g.channel_id = s.channel_id AND g.m = s.collected_at",
-        [f.workspace.pk, _param(since - FOLLOWER_START_LOOKBACK), _param(until)],
-    )
-    tz = f.workspace.tzinfo
-    last: dict[tuple[int, dt.date], tuple[str, int]] = {}
-    for channel_id, d, at, count in rows:  # SQLite groups by UTC hour: the newest hour of each local day
-        key = (channel_id, _to_day(d, tz))
-        if key not in last or str(at) > last[key][0]:
-            last[key] = (str(at), int(count))
+    last = _last_readings(f, FOLLOWER_START_LOOKBACK)
     days = [f.start + dt.timedelta(days=n) for n in range((f.end - f.start).days + 1)]
     per_channel: dict[int, tuple[int | None, int | None, int | None]] = {}
     total = [0] * len(days)
     known = [False] * len(days)
     for channel_id, _network in channels:
-        readings = sorted((d, n) for (c, d), (_at, n) in last.items() if c == channel_id)
+        readings = sorted((d, n) for (c, d), n in last.items() if c == channel_id)
         before = [r for r in readings if r[0] < f.start]
         inside = [r for r in readings if f.start <= r[0] <= f.end]
         start = before[-1] if before else (inside[0] if inside else None)

@@ -346,19 +346,25 @@ def _days(f: Filters) -> list[dt.date]:
 # --- Followers --------------------------------------------------------------------------------------
 
 
+def _channel_conditions(f: Filters, alias: str) -> tuple[list[str], list[Any]]:
+    """The conditions on the workspace's channels (``alias``) that the filters keep, for SQL by hand."""
+    where = [f"{alias}.workspace_id = %s"]
+    params: list[Any] = [f.workspace.pk]
+    if f.channel:
+        where.append(f"{alias}.id = %s")
+        params.append(f.channel)
+    if f.network:
+        where.append(f"{alias}.network = %s")
+        params.append(f.network)
+    return where, params
+
+
 def _follower_readings(f: Filters) -> list[tuple[int, str, str, list[tuple[dt.date, int]]]]:
     """(id, name, network, [(day, followers) by day]) of the filtered channels, ordered by network and name,
     with their daily counts from FOLLOWER_START_LOOKBACK before the period to its end: one round trip (a
     few hundred rows, read without the ORM's per-value converters)."""
     channel, daily = Channel._meta.db_table, FollowerDaily._meta.db_table
-    where: list[str] = ["c.workspace_id = %s"]
-    params: list[Any] = [f.workspace.pk]
-    if f.channel:
-        where.append("c.id = %s")
-        params.append(f.channel)
-    if f.network:
-        where.append("c.network = %s")
-        params.append(f.network)
+    where, params = _channel_conditions(f, "c")
     # The channels are put in order first (a sort of hundreds of rows by collated text costs a millisecond).
     sql = (
         "SELECT c.id, c.name, c.network, d.day, d.followers FROM ("  # noqa: S608 (table names)
@@ -715,8 +721,9 @@ def _time_param(value: dt.datetime) -> Any:
     return value
 
 
-def _posts_where(f: Filters, alias: str) -> tuple[str, list[Any]]:
-    """The conditions on PostMetricLatest rows (``alias``) of the period and filters, for SQL by hand."""
+def _posts_where(f: Filters, alias: str, *, rubric_of_post: bool = False) -> tuple[list[str], list[Any]]:
+    """The conditions on rows published in the period that the filters keep (PostMetricLatest, or Target
+    with ``rubric_of_post``: the rubric is the post's), for SQL by hand."""
     since, until = _bounds(f)
     conditions = [f"{alias}.workspace_id = %s", f"{alias}.published_at >= %s", f"{alias}.published_at < %s"]
     params: list[Any] = [f.workspace.pk, _time_param(since), _time_param(until)]
@@ -728,10 +735,15 @@ def _posts_where(f: Filters, alias: str) -> tuple[str, list[Any]]:
         of_network = f"SELECT id FROM {channels} WHERE workspace_id = %s AND network = %s"  # noqa: S608 (names)
         conditions.append(f"{alias}.channel_id IN ({of_network})")
         params += [f.workspace.pk, f.network]
-    if f.rubric:
+    if f.rubric and rubric_of_post:
+        posts = connection.ops.quote_name(Post._meta.db_table)
+        of_rubric = f"SELECT id FROM {posts} WHERE workspace_id = %s AND rubric_id = %s"  # noqa: S608 (names)
+        conditions.append(f"{alias}.post_id IN ({of_rubric})")
+        params += [f.workspace.pk, f.rubric]
+    elif f.rubric:
         conditions.append(f"{alias}.rubric_id = %s")
         params.append(f.rubric)
-    return " AND ".join(conditions), params
+    return conditions, params
 
 
 def _posts_reads(f: Filters, *, newest: bool) -> list[Raw]:
@@ -741,32 +753,15 @@ def _posts_reads(f: Filters, *, newest: bool) -> list[Raw]:
     q = connection.ops.quote_name
     latest, rubric = q(PostMetricLatest._meta.db_table), q(Rubric._meta.db_table)
     channels, targets, posts = q(Channel._meta.db_table), q(Target._meta.db_table), q(Post._meta.db_table)
-    where, params = _posts_where(f, "i")
-    channel_where: list[str] = ["workspace_id = %s"]
-    channel_params: list[Any] = [f.workspace.pk]
-    if f.channel:
-        channel_where.append("id = %s")
-        channel_params.append(f.channel)
-    if f.network:
-        channel_where.append("network = %s")
-        channel_params.append(f.network)
-    since, until = _bounds(f)
-    target_where = ["t.workspace_id = %s", "t.state = %s", "t.published_at >= %s", "t.published_at < %s"]
-    target_params: list[Any] = [f.workspace.pk, TargetState.PUBLISHED, _time_param(since), _time_param(until)]
-    if f.channel:
-        target_where.append("t.channel_id = %s")
-        target_params.append(f.channel)
-    if f.network:
-        of_network = f"SELECT id FROM {channels} WHERE workspace_id = %s AND network = %s"  # noqa: S608 (names)
-        target_where.append(f"t.channel_id IN ({of_network})")
-        target_params += [f.workspace.pk, f.network]
-    if f.rubric:
-        of_rubric = f"SELECT id FROM {posts} WHERE workspace_id = %s AND rubric_id = %s"  # noqa: S608 (names)
-        target_where.append(f"t.post_id IN ({of_rubric})")
-        target_params += [f.workspace.pk, f.rubric]
+    conditions, params = _posts_where(f, "i")
+    where = " AND ".join(conditions)
+    channel_where, channel_params = _channel_conditions(f, "c")
+    target_where, target_params = _posts_where(f, "t", rubric_of_post=True)
+    target_where.append("t.state = %s")
+    target_params.append(TargetState.PUBLISHED)
     reads = [
         Raw(
-            f"SELECT id, name, network FROM {channels} WHERE {' AND '.join(channel_where)}",  # noqa: S608 (names)
+            f"SELECT c.id, c.name, c.network FROM {channels} c WHERE {' AND '.join(channel_where)}",  # noqa: S608
             tuple(channel_params),
             ("bigint", "text", "text"),
         ),
