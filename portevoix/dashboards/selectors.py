@@ -39,7 +39,6 @@ their clicks, visits and conversions (follower counts are per channel: not filte
 
 from __future__ import annotations
 
-import bisect
 import calendar
 import datetime as dt
 from collections import defaultdict
@@ -66,6 +65,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from portevoix.channels.models import Channel
 from portevoix.content.models import Post
@@ -213,33 +213,38 @@ def filter_choices(workspace: Workspace) -> dict[str, Any]:
 # --- Formulas shown with the figures (docs/metrics.md) ----------------------------------------------
 
 
+# Each figure's formula as shown beside it; translated only for the figures a panel returns.
+_FORMULAS = {
+    "growth": gettext_noop("followers at the end - followers at the start"),
+    "growth_rate": gettext_noop("growth / followers at the start x 100 %"),
+    "engagements": gettext_noop("reactions + comments + shares (+ quotes, + saves where given)"),
+    "er": gettext_noop("sum of engagements / number of posts / average followers at publication x 100 %"),
+    "err": gettext_noop("sum of engagements / sum of reach (views where reach is not given) x 100 %"),
+    "post_er": gettext_noop("engagements / followers at publication x 100 %"),
+    "post_err": gettext_noop("engagements / reach (or views) x 100 %"),
+    "clicks": gettext_noop("clicks on tracked short links by people; bots and link previewers counted apart"),
+    "ctr": gettext_noop("human clicks / views x 100 %"),
+    "visits_social": gettext_noop("tracker sessions whose source is a social network (UTM or referrer)"),
+    "bounce_rate": gettext_noop(
+        "single-page sessions without engagement / sessions x 100 % (tracker definition)"
+    ),
+    "avg_duration": gettext_noop("sum of engaged seconds / sessions (visible-tab time)"),
+    "median_duration": gettext_noop(
+        "median of the sessions' engaged seconds (visible-tab time); from a histogram: exact under 10 s, "
+        "otherwise within 10 %"
+    ),
+    "conversion_rate": gettext_noop(
+        "sessions with at least one goal completion / sessions x 100 % (sessions of the period, by their "
+        "own network and campaign)"
+    ),
+    "conversions": gettext_noop("goal completions, attributed to the last social touch within 30 days"),
+    "revenue": gettext_noop("sum of purchase revenue, per currency"),
+    "ga_bounce_rate": gettext_noop("as each service defines it (GA4: sessions not engaged)"),
+}
+
+
 def _formulas(*names: str) -> dict[str, str]:
-    known = {
-        "growth": _("followers at the end - followers at the start"),
-        "growth_rate": _("growth / followers at the start x 100 %"),
-        "engagements": _("reactions + comments + shares (+ quotes, + saves where given)"),
-        "er": _("sum of engagements / number of posts / average followers at publication x 100 %"),
-        "err": _("sum of engagements / sum of reach (views where reach is not given) x 100 %"),
-        "post_er": _("engagements / followers at publication x 100 %"),
-        "post_err": _("engagements / reach (or views) x 100 %"),
-        "clicks": _("clicks on tracked short links by people; bots and link previewers counted apart"),
-        "ctr": _("human clicks / views x 100 %"),
-        "visits_social": _("tracker sessions whose source is a social network (UTM or referrer)"),
-        "bounce_rate": _("single-page sessions without engagement / sessions x 100 % (tracker definition)"),
-        "avg_duration": _("sum of engaged seconds / sessions (visible-tab time)"),
-        "median_duration": _(
-            "median of the sessions' engaged seconds (visible-tab time); from a histogram: exact under 10 s, "
-            "otherwise within 10 %"
-        ),
-        "conversion_rate": _(
-            "sessions with at least one goal completion / sessions x 100 % (sessions of the period, by their "
-            "own network and campaign)"
-        ),
-        "conversions": _("goal completions, attributed to the last social touch within 30 days"),
-        "revenue": _("sum of purchase revenue, per currency"),
-        "ga_bounce_rate": _("as each service defines it (GA4: sessions not engaged)"),
-    }
-    return {name: known[name] for name in names}
+    return {name: _(_FORMULAS[name]) for name in names}
 
 
 # --- Helpers ----------------------------------------------------------------------------------------
@@ -359,30 +364,58 @@ def _channel_conditions(f: Filters, alias: str) -> tuple[list[str], list[Any]]:
     return where, params
 
 
-def _follower_readings(f: Filters) -> list[tuple[int, str, str, list[tuple[dt.date, int]]]]:
-    """(id, name, network, [(day, followers) by day]) of the filtered channels, ordered by network and name,
-    with their daily counts from FOLLOWER_START_LOOKBACK before the period to its end: one round trip (a
-    few hundred rows, read without the ORM's per-value converters)."""
+class FollowerReadings(NamedTuple):
+    """A filtered channel with its last daily count before the period (at most FOLLOWER_START_LOOKBACK
+    before it; None: none) and its daily counts in the period, by day."""
+
+    channel_id: int
+    name: str
+    network: str
+    before: int | None
+    inside: list[tuple[dt.date, int]]
+
+
+def _follower_readings(f: Filters) -> list[FollowerReadings]:
+    """The filtered channels' readings, ordered by network and name. One round trip of a few hundred rows
+    read without the ORM's converters: the channels (put in order by the database's collation, each with
+    its count before the period) then the period's daily counts, in no order (sorted here: cheaper than a
+    sort of the joined rows there, and a simpler query to plan, which costs as much as running it)."""
     channel, daily = Channel._meta.db_table, FollowerDaily._meta.db_table
     where, params = _channel_conditions(f, "c")
-    # The channels are put in order first (a sort of hundreds of rows by collated text costs a millisecond).
+    start, end = _day_param(f.start), _day_param(f.end)
+    inside = "d.workspace_id = %s AND d.day >= %s AND d.day <= %s"
+    inside_params = [f.workspace.pk, start, end]
+    if f.channel or f.network:
+        inside += f" AND d.channel_id IN (SELECT c.id FROM {channel} c WHERE {' AND '.join(where)})"  # noqa: S608
+        inside_params += params
     sql = (
-        "SELECT c.id, c.name, c.network, d.day, d.followers FROM ("  # noqa: S608 (table names)
-        "SELECT id, name, network, workspace_id, ROW_NUMBER() OVER (ORDER BY network, name, id) AS place "
-        f"FROM {channel} c WHERE {' AND '.join(where)}) c "
-        f"LEFT JOIN {daily} d ON d.channel_id = c.id AND d.workspace_id = c.workspace_id "
-        "AND d.day >= %s AND d.day <= %s ORDER BY c.place, d.day"
+        "SELECT c.id, c.name, c.network, ROW_NUMBER() OVER (ORDER BY c.network, c.name, c.id), "  # noqa: S608
+        f"CAST(NULL AS DATE), (SELECT b.followers FROM {daily} b WHERE b.channel_id = c.id "
+        f"AND b.day >= %s AND b.day < %s ORDER BY b.day DESC LIMIT 1) "
+        f"FROM {channel} c WHERE {' AND '.join(where)} "
+        f"UNION ALL SELECT d.channel_id, NULL, NULL, NULL, d.day, d.followers FROM {daily} d WHERE {inside}"
     )
-    found: list[tuple[int, str, str, list[tuple[dt.date, int]]]] = []
+    lookback_start = _day_param(f.start - FOLLOWER_START_LOOKBACK)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, _day_param(f.start - FOLLOWER_START_LOOKBACK), _day_param(f.end)])
+        cursor.execute(sql, [lookback_start, start, *params, *inside_params])
         rows = cursor.fetchall()
-    for channel_id, name, network, day, count in rows:
-        if not found or found[-1][0] != channel_id:
-            found.append((channel_id, name, network, []))
-        if day is not None:
-            found[-1][3].append((day if isinstance(day, dt.date) else dt.date.fromisoformat(day), count))
-    return found
+    channels: list[tuple[int, int, str, str, int | None]] = []
+    readings: dict[int, list[tuple[dt.date, int]]] = {}
+    for channel_id, name, network, place, day, count in rows:
+        if place is not None:
+            channels.append((place, channel_id, name, network, count))
+        else:
+            readings.setdefault(channel_id, []).append(
+                (day if isinstance(day, dt.date) else _date(day), count)
+            )
+    channels.sort()
+    return [
+        FollowerReadings(channel_id, name, network, before, sorted(readings.get(channel_id, ())))
+        for _, channel_id, name, network, before in channels
+    ]
+
+
+_date = dt.date.fromisoformat
 
 
 def _day_param(day: dt.date) -> Any:
@@ -400,17 +433,14 @@ def panel_followers(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     total: list[int | None] = [None] * size
     total_start = total_growth = 0
     known_growth = False
-    for channel_id, name, network, values in _follower_readings(f):
-        split = bisect.bisect_left(values, (f.start,))
-        before = values[split - 1] if split else None
-        inside = values[split:]
-        start = before or (inside[0] if inside else None)
-        end = inside[-1] if inside else before
-        growth = end[1] - start[1] if start and end else None
+    for channel_id, name, network, before, inside in _follower_readings(f):
+        start = before if before is not None else (inside[0][1] if inside else None)
+        end = inside[-1][1] if inside else before
+        growth = end - start if start is not None and end is not None else None
         series: list[int | None] = [None] * size
         for day, reading in inside:
             series[(day - f.start).days] = reading
-        last = before[1] if before else None
+        last = before
         for n, value in enumerate(series):
             if value is not None:
                 last = value
@@ -418,17 +448,17 @@ def panel_followers(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
                 total[n] = (total[n] or 0) + last
         if growth is not None and start is not None:
             known_growth = True
-            total_start += start[1]
+            total_start += start
             total_growth += growth
         per_channel.append(
             {
                 "channel_id": channel_id,
                 "channel_name": name,
                 "network": network,
-                "start_followers": start[1] if start else None,
-                "end_followers": end[1] if end else None,
+                "start_followers": start,
+                "end_followers": end,
                 "growth": growth,
-                "growth_rate": _rate(growth, start[1]) if start and growth is not None else None,
+                "growth_rate": _rate(growth, start) if start is not None and growth is not None else None,
                 "series": series,
             }
         )

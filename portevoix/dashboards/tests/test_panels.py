@@ -111,6 +111,40 @@ def test_followers_filtered_by_network_and_channel_and_scoped_to_the_workspace(w
     assert alone["series"] == [None] * 31
 
 
+def test_followers_start_looks_back_a_month_at_most_and_keeps_zero_counts(world):
+    """The start is the last count at most FOLLOWER_START_LOOKBACK (31 days) before the period, else the
+    period's first; a count of 0 is a count (growth from 0 has no rate)."""
+    ws = world["ws"]
+    old = factory.channel(ws, "mastodon", "Counted long ago")
+    factory.followers(old, START - dt.timedelta(days=32), 500)
+    factory.followers(old, dt.date(2025, 10, 10), 520)
+    edge = factory.channel(ws, "bluesky", "Counted a month ago")
+    factory.followers(edge, START - dt.timedelta(days=31), 300)
+    zero = factory.channel(ws, "x", "Started from nothing")
+    factory.followers(zero, dt.date(2025, 9, 20), 0)
+    factory.followers(zero, dt.date(2025, 10, 3), 0)
+    factory.followers(zero, dt.date(2025, 10, 20), 25)
+    panel = selectors.panel_followers(f(world))
+    by_name = {c["channel_name"]: c for c in panel["channels"]}
+    assert (by_name["Counted long ago"]["start_followers"], by_name["Counted long ago"]["growth"]) == (520, 0)
+    assert by_name["Counted long ago"]["series"][:10] == [None] * 9 + [520]
+    assert (
+        by_name["Counted a month ago"]["start_followers"],
+        by_name["Counted a month ago"]["end_followers"],
+    ) == (
+        300,
+        300,
+    )
+    assert by_name["Counted a month ago"]["series"] == [None] * 31
+    started = by_name["Started from nothing"]
+    assert (started["start_followers"], started["end_followers"], started["growth"]) == (0, 25, 25)
+    assert started["growth_rate"] is None
+    assert started["series"][2] == 0
+    # The total carries each channel's last count forward: 1000 (VK) + 300 + 0 on the 1st.
+    assert panel["series"][0] == 1300
+    assert panel["series"][-1] == 1100 + 520 + 300 + 25
+
+
 def test_posts_totals_groups_and_not_available(world):
     panel = selectors.panel_posts(f(world))
     t = panel["totals"]
