@@ -465,6 +465,45 @@ def ingest_main(
             time.sleep(ahead)
 
 
+def separate_cores(writer_pids: list[int]) -> dict[str, Any] | None:
+    """Put this process (the panels and the naive queries) and its PostgreSQL session on the first core, and
+    the writers and their sessions on the others, as the redirect bench keeps server and load apart. On a
+    2-core machine four busy processes otherwise share two cores, and the panels' 95th percentile measures
+    the scheduler's wake-up delays more than the queries. None on one core or without affinity calls."""
+    from django.db import connection
+
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_setaffinity") else []
+    if len(cores) < 2:
+        return None
+    panels, writers = {cores[0]}, set(cores[1:])
+    own_session, sessions = None, []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            own_session = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            sessions = [row[0] for row in cursor.fetchall()]
+    os.sched_setaffinity(0, panels)
+    pinned_sessions = True
+    for pid, where in [(own_session, panels), *((pid, writers) for pid in sessions)]:
+        if pid is None:
+            continue
+        try:
+            os.sched_setaffinity(pid, where)
+        except OSError:  # the database server runs as another user: its sessions stay where they are
+            pinned_sessions = False
+    for pid in writer_pids:
+        os.sched_setaffinity(pid, writers)
+    return {
+        "panels": sorted(panels),
+        "ingest": sorted(writers),
+        "database_sessions_pinned": pinned_sessions if connection.vendor == "postgresql" else None,
+    }
+
+
 # --- One backend ------------------------------------------------------------------------------------
 
 
@@ -526,6 +565,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     for process in ingest:
         process.start()
     time.sleep(4)  # the writers are up and storing
+    cores = None if args.shared_cores else separate_cores([process.pid for process in ingest if process.pid])
     start_counts = [out[2 * slot] for slot in range(workers)]
     start_times = [out[2 * slot + 1] for slot in range(workers)]
     loads = [os.getloadavg()[0]]
@@ -581,6 +621,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
         "ingest_clicks_per_s": ingest_rate,
         "ingested_during_timing": int(stored),
         "ingest_workers": workers,
+        "cores": cores,
         "refresh_after_ingest_s": catch_up,
         "refresh_after_ingest_clicks": report.clicks,
         "rollup_build_s": build_s,
@@ -646,6 +687,11 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--tmp", default=None, help="where the SQLite file goes (default: the system's)")
     parser.add_argument("--profile", action="store_true", help="print where each panel spends its time")
+    parser.add_argument(
+        "--shared-cores",
+        action="store_true",
+        help="leave the panels and the writers on every core (default: separate cores, see separate_cores)",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--child-output", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -676,6 +722,8 @@ def main() -> None:
                 command += ["--tmp", args.tmp]
             if args.profile:
                 command += ["--profile"]
+            if args.shared_cores:
+                command += ["--shared-cores"]
             subprocess.run(command, check=True)  # noqa: S603 (this interpreter, this script)
             results[backend] = json.loads(Path(handle.name).read_text())
     results["machine"] = {

@@ -1,8 +1,9 @@
-"""Helpers for the browser tests: where screenshots go."""
+"""Helpers for the browser tests: signing in, and where screenshots go."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -27,3 +28,12 @@ def save_screenshot(page, name: str, *, for_docs: bool = False, full_page: bool 
             SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
     return path
+
+
+def sign_in(page, base_url: str, email: str, password: str) -> None:
+    """Sign in through the login form and wait until the app (a workspace page) is shown."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.locator('main form [name="username"]').fill(email)
+    page.locator('main form [name="password"]').fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/w/"))

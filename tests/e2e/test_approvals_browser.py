@@ -17,19 +17,11 @@ from portevoix.content import services as content_services
 from portevoix.content.models import ApprovalState
 from portevoix.publishing.models import Target, TargetState
 from portevoix.workspaces.roles import Role
-from tests.e2e.support import save_screenshot
+from tests.e2e.support import save_screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Validation-client-2718"
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator('main form [name="username"]').fill(email)
-    page.locator('main form [name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def test_manager_then_client_approve_and_the_post_is_scheduled(
@@ -69,14 +61,14 @@ def test_manager_then_client_approve_and_the_post_is_scheduled(
 
     # The owner's settings page: two steps in order.
     owner = new_page()
-    sign_in(owner, live_server.url, team.user(Role.OWNER).email)
+    sign_in(owner, live_server.url, team.user(Role.OWNER).email, PASSWORD)
     owner.goto(f"{live_server.url}/w/{slug}/approvals/settings/")
     expect(owner.get_by_test_id("step-row")).to_have_count(2)
     save_screenshot(owner, "approvals-settings.png", for_docs=True)
 
     # The manager finds the post awaiting them and approves the first step on its page.
     manager = new_page()
-    sign_in(manager, live_server.url, team.user(Role.MANAGER).email)
+    sign_in(manager, live_server.url, team.user(Role.MANAGER).email, PASSWORD)
     manager.goto(f"{live_server.url}/w/{slug}/approvals/")
     expect(manager.get_by_test_id("awaiting-row")).to_have_count(1)
     manager.get_by_test_id("awaiting-row").get_by_role("link").click()

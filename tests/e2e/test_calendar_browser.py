@@ -21,7 +21,7 @@ from portevoix.accounts.models import User
 from portevoix.content.models import Post
 from portevoix.planning.tests.calendar_factory import make_channel, make_posts, make_rubric
 from portevoix.workspaces import services
-from tests.e2e.support import save_screenshot
+from tests.e2e.support import save_screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,14 +43,6 @@ def owner_workspace():
     return user, workspace
 
 
-def sign_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator('main form [name="username"]').fill(EMAIL)
-    page.locator('main form [name="password"]').fill(PASSWORD)
-    page.locator("main form").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/w/"))
-
-
 def day_cell(page, day: date):
     return page.locator(f'td[data-drop="day"][data-date="{day.isoformat()}"]')
 
@@ -64,7 +56,7 @@ def test_create_from_an_empty_day_schedule_drag_to_another_day_and_undo(live_ser
     first_day, other_day = month.replace(day=10), month.replace(day=17)
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 1400})
-    sign_in(page, live_server)
+    sign_in(page, live_server.url, EMAIL, PASSWORD)
     calendar_url = f"{live_server.url}/w/{workspace.slug}/plan/?view=month&date={month.isoformat()}"
     page.goto(calendar_url)
     expect(page.get_by_test_id("calendar-month")).to_be_visible()
@@ -151,7 +143,7 @@ def test_screenshots_of_each_view(live_server, new_page):
         workspace, count=160, first=later, step=timedelta(hours=50), channels=channels[1:], rubrics=rubrics
     )
     page = new_page()
-    sign_in(page, live_server)
+    sign_in(page, live_server.url, EMAIL, PASSWORD)
     day = month.replace(day=12)
     for view in ("day", "week", "month", "year"):
         page.goto(f"{live_server.url}/w/{workspace.slug}/plan/?view={view}&date={day.isoformat()}")

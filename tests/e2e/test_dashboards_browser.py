@@ -11,7 +11,7 @@ import pytest
 from portevoix.dashboards import services
 from portevoix.dashboards.tests import factory
 from portevoix.workspaces.roles import Role
-from tests.e2e.support import save_screenshot
+from tests.e2e.support import save_screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +34,7 @@ def test_dashboards_draw_their_charts_in_a_browser(live_server, make_team, new_p
 
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator('main form [name="username"]').fill(owner.user.email)
-    page.locator('main form [name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server.url, owner.user.email, PASSWORD)
     page.goto(f"{live_server.url}/w/{team.workspace.slug}/dashboards/?preset=30d&compare=on")
     expect(page.get_by_test_id("funnel")).to_be_visible()
     page.wait_for_function("() => window.Chart !== undefined")

@@ -18,7 +18,7 @@ from portevoix.accounts.models import User
 from portevoix.channels.models import Channel
 from portevoix.content.models import Post
 from portevoix.workspaces import services
-from tests.e2e.support import save_screenshot
+from tests.e2e.support import save_screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,11 +53,7 @@ def test_upload_dry_run_fix_and_confirm(live_server, new_page, tmp_path):
     good_file.write_text(HEADER + good)
 
     page = new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator('main form [name="username"]').fill(EMAIL)
-    page.locator('main form [name="password"]').fill(PASSWORD)
-    page.locator("main form").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/w/"))
+    sign_in(page, live_server.url, EMAIL, PASSWORD)
 
     page.goto(f"{live_server.url}/w/{workspace.slug}/plan/import/")
     page.set_input_files('input[type="file"]', str(bad_file))

@@ -19,6 +19,7 @@ from portevoix.content.models import ApprovalState, Post
 from portevoix.planning.tests.calendar_factory import make_channel
 from portevoix.publishing.models import Target, TargetState
 from portevoix.workspaces.roles import Role
+from tests.e2e.support import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,14 +31,6 @@ CLIENT_EMAIL = "clara@client.example"
 def next_month() -> date:
     today = timezone.now().astimezone(PARIS).date()
     return (today.replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator('main form [name="username"]').fill(email)
-    page.locator('main form [name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/w/"))
 
 
 def test_create_in_month_view_drag_then_client_approves_and_the_status_changes(
@@ -65,7 +58,7 @@ def test_create_in_month_view_drag_then_client_approves_and_the_status_changes(
 
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 1400})  # both days on screen for the drag
-    sign_in(page, live_server.url, manager.email)
+    sign_in(page, live_server.url, manager.email, PASSWORD)
     page.goto(calendar_url)
     expect(page.get_by_test_id("calendar-month")).to_be_visible()
 

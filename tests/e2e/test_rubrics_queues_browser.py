@@ -15,7 +15,7 @@ from portevoix.planning.services import queues as queue_services
 from portevoix.planning.services import rubrics as rubric_services
 from portevoix.planning.tests.queue_helpers import telegram
 from portevoix.workspaces.roles import Role
-from tests.e2e.support import save_screenshot
+from tests.e2e.support import save_screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,11 +60,7 @@ def test_rubrics_and_queue_pages_in_a_browser(live_server, make_team, new_page):
 
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator('main form [name="username"]').fill(owner.user.email)
-    page.locator('main form [name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server.url, owner.user.email, PASSWORD)
     page.goto(f"{live_server.url}/w/{slug}/plan/rubrics/")
     expect(page.get_by_test_id("rubric-share")).to_have_count(4)
     expect(page.get_by_test_id("rubric-mix")).to_contain_text("Behind the scenes")

@@ -14,19 +14,11 @@ from portevoix.content.models import Post
 from portevoix.teamtasks import services
 from portevoix.teamtasks.models import PostTask, TaskKind
 from portevoix.workspaces.roles import Role
-from tests.e2e.support import save_screenshot
+from tests.e2e.support import save_screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Tâches-en-équipe-1618"
-
-
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.locator('main form [name="username"]').fill(email)
-    page.locator('main form [name="password"]').fill(PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
 
 
 def test_a_task_is_added_on_a_post_found_on_my_tasks_and_done(live_server, settings, make_team, new_page):
@@ -54,7 +46,7 @@ def test_a_task_is_added_on_a_post_found_on_my_tasks_and_done(live_server, setti
 
     # The manager adds a task on the post's page: "Design visuals" suggests the designer.
     manager = new_page()
-    sign_in(manager, live_server.url, team.user(Role.MANAGER).email)
+    sign_in(manager, live_server.url, team.user(Role.MANAGER).email, PASSWORD)
     manager.goto(f"{live_server.url}/w/{slug}/posts/{launch.pk}/")
     form = manager.get_by_test_id("task-form")
     form.locator('[name="kind"]').select_option("design")
@@ -72,7 +64,7 @@ def test_a_task_is_added_on_a_post_found_on_my_tasks_and_done(live_server, setti
 
     # The designer's "My tasks": the overdue one first and highlighted, the notices below.
     designer = new_page()
-    sign_in(designer, live_server.url, team.user(Role.DESIGNER).email)
+    sign_in(designer, live_server.url, team.user(Role.DESIGNER).email, PASSWORD)
     designer.goto(f"{live_server.url}/w/{slug}/tasks/")
     rows = designer.locator('[data-testid="open-tasks"] [data-testid="task"]')
     expect(rows).to_have_count(2)
