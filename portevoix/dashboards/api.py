@@ -1,5 +1,5 @@
-"""The dashboards API: every panel's figures for a period (analytics.view). Thin: selectors.py does the
-work; docs/dashboards.md."""
+"""The dashboards API: every panel's figures for a period (analytics.view). Thin: the selectors package does
+the work; docs/dashboards.md."""
 
 from __future__ import annotations
 

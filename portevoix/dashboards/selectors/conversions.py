@@ -1,0 +1,218 @@
+"""The conversions panel (goals, revenue, conversion rates) and the imported GA4 / Metrica traffic beside
+the tracker's visits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Sum,
+)
+
+from portevoix.content.models import Post
+from portevoix.dashboards.models import (
+    ConversionDaily,
+    ConversionGoalDaily,
+)
+from portevoix.dashboards.selectors.common import Raw, _formulas, _money, _together
+from portevoix.dashboards.selectors.filters import TOP, Filters
+from portevoix.dashboards.selectors.site import (
+    VisitSums,
+    _tracker_raw,
+    _visit_groups,
+    _visit_sums,
+    _visit_sums_query,
+)
+
+
+def _revenue(items: Iterable[tuple[str, int, Any]]) -> dict[str, str]:
+    """Revenue per currency from (currency, conversions with revenue, revenue) rows."""
+    money: dict[str, Decimal] = defaultdict(Decimal)
+    for currency, paid, revenue in items:
+        if paid:
+            money[currency or "?"] += Decimal(str(revenue or 0))
+    return {currency: _money(value) for currency, value in sorted(money.items())}
+
+
+class ConversionSums:
+    __slots__ = ("conversions", "money")
+
+    def __init__(self) -> None:
+        self.conversions = 0
+        self.money: list[tuple[str, int, Any]] = []
+
+    def add(self, conversions: int, currency: str, paid: int, revenue: Any) -> None:
+        self.conversions += conversions
+        self.money.append((currency, paid, revenue))
+
+
+def _conversion_groups_query(f: Filters) -> Raw:
+    """(goal, network, campaign, currency, conversions, with revenue, revenue) over the period."""
+    return _tracker_raw(
+        ConversionDaily if f.rubric else ConversionGoalDaily,
+        f,
+        "goal, network, campaign, currency, SUM(conversions), SUM(with_revenue), SUM(revenue)",
+        ("text", "text", "text", "text", "numeric", "numeric", "numeric"),
+        group="goal, network, campaign, currency",
+    )
+
+
+def _post_conversions(f: Filters, post_ids: list[int]) -> tuple[dict[int, ConversionSums], dict[int, str]]:
+    """Conversions and revenue of a few posts over the period, from their day rows (an index leads with
+    the post: a handful of rows each), and the posts' titles: one round trip."""
+    sums: dict[int, ConversionSums] = defaultdict(ConversionSums)
+    if not post_ids:
+        return sums, {}
+    marks = ", ".join(["%s"] * len(post_ids))
+    posts = connection.ops.quote_name(Post._meta.db_table)
+    conversions, titles = _together(
+        _tracker_raw(
+            ConversionDaily,
+            f,
+            "post_id, currency, SUM(conversions), SUM(with_revenue), SUM(revenue)",
+            ("bigint", "text", "numeric", "numeric", "numeric"),
+            group="post_id, currency",
+            days_only=True,
+            where=f"post_id IN ({marks})",
+            extra=post_ids,
+        ),
+        Raw(
+            f"SELECT id, title, SUBSTR(text, 1, 80) FROM {posts} WHERE workspace_id = %s AND id IN ({marks})",  # noqa: S608
+            (f.workspace.pk, *post_ids),
+            ("bigint", "text", "text"),
+        ),
+    )
+    for post_id, currency, count, paid, revenue in conversions:
+        sums[int(post_id)].add(int(count), currency, int(paid or 0), revenue)
+    return sums, {int(pk): (title or text or f"#{pk}")[:80] for pk, title, text in titles}
+
+
+def _ranked_conversion_posts_query(f: Filters) -> Raw:
+    """(post, conversions) of the TOP posts with most conversions over the period, most first (then by id),
+    from the fewest day, week and month rows. (Ranking and summing per currency in one query, with window
+    functions or with the ranking as a subquery, was measured slower.)"""
+    return _tracker_raw(
+        ConversionDaily,
+        f,
+        "post_id, SUM(conversions)",
+        ("bigint", "numeric"),
+        group="post_id",
+        where="post_id <> 0",
+        order=f"ORDER BY 2 DESC, 1 LIMIT {TOP}",
+    )
+
+
+def _conversions_by_post(f: Filters, ranked: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The ranked posts (_ranked_conversion_posts_query's rows) with their conversions and revenue."""
+    post_ids = [int(post_id) for post_id, _count in sorted(ranked, key=lambda row: (-int(row[1]), row[0]))]
+    per_post, titles = _post_conversions(f, post_ids)
+    return [
+        {
+            "post_id": pk,
+            "conversions": per_post[pk].conversions,
+            "revenue": _revenue(per_post[pk].money),
+            "title": titles.get(pk, ""),
+        }
+        for pk in post_ids
+    ]
+
+
+def _merge_rates(
+    conversions: dict[str, ConversionSums], sessions: dict[str, VisitSums], field: str, limit: int | None
+) -> list[dict[str, Any]]:
+    """Conversions and revenue per ``field`` value beside the conversion rate of its sessions."""
+    keys = sorted(
+        set(conversions) | set(sessions),
+        key=lambda k: (
+            -(conversions[k].conversions if k in conversions else 0),
+            -(sessions[k].visits if k in sessions else 0),
+            k,
+        ),
+    )
+    result = []
+    for key in keys[:limit] if limit else keys:
+        found = conversions.get(key)
+        rate = (sessions[key] if key in sessions else VisitSums()).conversion()
+        result.append(
+            {
+                field: key,
+                "conversions": found.conversions if found else 0,
+                "revenue": _revenue(found.money) if found else {},
+                **rate,
+            }
+        )
+    return result
+
+
+def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    goals: dict[str, ConversionSums] = defaultdict(ConversionSums)
+    networks: dict[str, ConversionSums] = defaultdict(ConversionSums)
+    campaigns: dict[str, ConversionSums] = defaultdict(ConversionSums)
+    total = ConversionSums()
+    queries = [_conversion_groups_query(f), _visit_sums_query(f)]
+    groups, visit_rows, *ranked = _together(
+        *queries if totals_only else [*queries, _ranked_conversion_posts_query(f)]
+    )
+    for goal, network, campaign, currency, count, paid, revenue in groups:
+        count, paid = int(count), int(paid or 0)
+        total.add(count, currency, paid, revenue)
+        goals[goal].add(count, currency, paid, revenue)
+        if network:
+            networks[network].add(count, currency, paid, revenue)
+        if campaign:
+            campaigns[campaign].add(count, currency, paid, revenue)
+    everything, social, visit_networks, visit_campaigns = _visit_sums(f, visit_rows)
+    totals = {
+        "conversions": total.conversions,
+        "revenue": _revenue(total.money),
+        **everything.conversion(),
+        **{f"social_{key}": value for key, value in social.conversion().items()},
+    }
+    if totals_only:
+        return {"totals": totals}
+    visit_campaigns.pop("", None)
+    return {
+        "totals": totals,
+        "by_goal": [
+            {"goal": goal, "conversions": sums.conversions, "revenue": _revenue(sums.money)}
+            for goal, sums in sorted(goals.items(), key=lambda item: (-item[1].conversions, item[0]))
+        ],
+        "by_network": _merge_rates(networks, visit_networks, "network", None),
+        "by_campaign": _merge_rates(campaigns, visit_campaigns, "campaign", TOP),
+        "by_post": _conversions_by_post(f, ranked[0]),
+        "formulas": _formulas("conversions", "revenue", "conversion_rate"),
+    }
+
+
+def panel_traffic(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
+    from portevoix.integrations.selectors import traffic_by_source
+
+    imported = traffic_by_source(f.workspace, f.start, f.end, ("kind", "source", "medium"))
+    for item in imported:
+        item["service"] = item.pop("kind")
+        if isinstance(item.get("revenue"), Decimal):
+            item["revenue"] = _money(item["revenue"])
+    tracker = [
+        {"network": item["network"], "visits": item["v"]}
+        for item in _visit_groups(f)
+        .exclude(network="")
+        .values("network")
+        .annotate(v=Sum("visits"))
+        .order_by("-v")
+    ]
+    sessions: dict[str, int] = defaultdict(int)
+    for item in imported:
+        sessions[item["service"]] += item["sessions"] or 0
+    return {
+        "totals": {
+            "tracker_social_visits": sum(t["visits"] for t in tracker),
+            **{f"{k}_sessions": v for k, v in sessions.items()},
+        },
+        "imported": imported[:50],
+        "tracker": tracker,
+        "formulas": _formulas("visits_social", "ga_bounce_rate"),
+    }
