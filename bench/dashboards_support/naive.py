@@ -407,7 +407,7 @@ def naive_funnel(f: Any) -> dict[str, Any]:
     return {
         "clicks": sum(int(r[1]) for r in clicks),
         "visits": sum(int(r[1]) for r in visits),
-        "conversions": sum(int(r[5]) for r in conversions),
+        "conversions": sum(int(r[5]) for r in conversions if r[1]),  # attributed to a social network
     }
 
 

@@ -1,4 +1,5 @@
-"""The funnel panel: posts -> clicks -> visits -> conversions -> revenue, in total and per post."""
+"""The funnel panel: posts -> clicks -> visits from social -> conversions attributed to a social network ->
+revenue, in total and per post."""
 
 from __future__ import annotations
 
@@ -98,8 +99,9 @@ def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
         queries.append(_funnel_ranking(f))
     groups, clicks_found, visits_found, published, *ranked = _together(*queries)
     total = ConversionSums()
-    for _goal, _network, _campaign, currency, count, paid, revenue in groups:
-        total.add(int(count), currency, int(paid or 0), revenue)
+    for _goal, network, _campaign, currency, count, paid, revenue in groups:
+        if network:  # the funnel follows social visits: conversions with no social touch are not its own
+            total.add(int(count), currency, int(paid or 0), revenue)
     clicks_total = int(clicks_found[0][0] or 0) if clicks_found else 0
     visits_total = int(visits_found[0][0] or 0) if visits_found else 0
     totals = {

@@ -222,6 +222,22 @@ def test_site_conversions_and_funnel(world):
     assert selectors.panel_conversions(f(world, channel=world["tg"].pk))["totals"]["conversions"] == 1
 
 
+def test_the_funnel_counts_conversions_attributed_to_a_social_network_only(world):
+    """A conversion with no social touch (network "") counts in the conversions panel's total but in none of
+    its networks, and not in the funnel, whose visits are visits from social networks (as the report's
+    KPI): the funnel's conversions are the sum of the panel's networks."""
+    site = factory.site(world["ws"])
+    factory.conversion(site, at(8), network="", revenue="99.00", currency="EUR")
+    services.rollups_refresh(settle=dt.timedelta(0))
+    funnel = selectors.panel_funnel(f(world))["totals"]
+    assert (funnel["conversions"], funnel["revenue"]) == (2, {"EUR": "30.00"})
+    assert funnel["visit_to_conversion"] == round(2 / 6 * 100, 2)
+    conversions = selectors.panel_conversions(f(world))
+    assert (conversions["totals"]["conversions"], conversions["totals"]["revenue"]) == (3, {"EUR": "129.00"})
+    assert sum(g["conversions"] for g in conversions["by_network"]) == 2
+    assert "" not in {g["network"] for g in conversions["by_network"]}
+
+
 def test_comparison_with_the_previous_period(world):
     filters = f(world)
     assert (filters.previous().start, filters.previous().end) == (dt.date(2025, 8, 31), dt.date(2025, 9, 30))
