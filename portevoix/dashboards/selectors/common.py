@@ -110,11 +110,17 @@ class Raw(NamedTuple):
     types: tuple[str, ...]
 
 
+def cte(n: int) -> str:
+    """The name under which _together's ``n``-th query can be read by a later one (columns c0, c1, ...)."""
+    return f"t{n}"
+
+
 def _together(*querysets: QuerySet[Any] | Raw) -> list[list[tuple[Any, ...]]]:
     """The rows of several ``values_list`` querysets (or Raw queries) in one round trip to the database:
-    each is a CTE, read by UNION ALL with its columns in positions of its own (the others typed NULLs, so
-    that no two types meet). Without the ORM's converters: the caller converts what it needs (PostgreSQL's
-    integer sums are decimals, SQLite's dates text) and sorts what must be sorted."""
+    each is a CTE (a later Raw query may read an earlier one's rows as ``cte(n)``), read by UNION ALL with
+    its columns in positions of its own (the others typed NULLs, so that no two types meet). Without the
+    ORM's converters: the caller converts what it needs (PostgreSQL's integer sums are decimals, SQLite's
+    dates text) and sorts what must be sorted."""
     shapes = []
     compiled: list[tuple[str, tuple[Any, ...]]] = []
     for queryset in querysets:  # compiled once: the SQL, then the types of the columns it selects
@@ -142,8 +148,8 @@ def _together(*querysets: QuerySet[Any] | Raw) -> list[list[tuple[Any, ...]]]:
             columns = [f"CAST(NULL AS {kind})" for kind in types]
             for k in range(width):
                 columns[before + k] = f"t{n}.c{k}"
-            ctes.append(f"t{n} ({', '.join(f'c{k}' for k in range(width))}) AS ({sql})")
-            selects.append(f"SELECT {n} AS q, {', '.join(columns)} FROM t{n}")  # noqa: S608 (the ORM's SQL)
+            ctes.append(f"{cte(n)} ({', '.join(f'c{k}' for k in range(width))}) AS ({sql})")
+            selects.append(f"SELECT {n} AS q, {', '.join(columns)} FROM {cte(n)}")  # noqa: S608 (the ORM's SQL)
             params.extend(part_params)
         before += width
     found: list[list[tuple[Any, ...]]] = [[] for _queryset in querysets]

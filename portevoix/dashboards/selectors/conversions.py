@@ -18,7 +18,7 @@ from portevoix.dashboards.models import (
     ConversionDaily,
     ConversionGoalDaily,
 )
-from portevoix.dashboards.selectors.common import Raw, _formulas, _money, _together
+from portevoix.dashboards.selectors.common import Raw, _formulas, _money, _together, cte
 from portevoix.dashboards.selectors.filters import TOP, Filters
 from portevoix.dashboards.selectors.site import (
     VisitSums,
@@ -61,15 +61,12 @@ def _conversion_groups_query(f: Filters) -> Raw:
     )
 
 
-def _post_conversions(f: Filters, post_ids: list[int]) -> tuple[dict[int, ConversionSums], dict[int, str]]:
-    """Conversions and revenue of a few posts over the period, from their day rows (an index leads with
-    the post: a handful of rows each), and the posts' titles: one round trip."""
-    sums: dict[int, ConversionSums] = defaultdict(ConversionSums)
-    if not post_ids:
-        return sums, {}
-    marks = ", ".join(["%s"] * len(post_ids))
-    posts = connection.ops.quote_name(Post._meta.db_table)
-    conversions, titles = _together(
+def _post_conversions_queries(f: Filters, posts: str, params: Iterable[Any]) -> tuple[Raw, Raw]:
+    """Conversions and revenue per currency over the period of the posts ``posts`` selects (SQL with
+    ``params``: a list of ids, or an earlier query of the same round trip), from their day rows (an index
+    leads with the post: a handful of rows each); and the posts' titles."""
+    table = connection.ops.quote_name(Post._meta.db_table)
+    return (
         _tracker_raw(
             ConversionDaily,
             f,
@@ -77,24 +74,36 @@ def _post_conversions(f: Filters, post_ids: list[int]) -> tuple[dict[int, Conver
             ("bigint", "text", "numeric", "numeric", "numeric"),
             group="post_id, currency",
             days_only=True,
-            where=f"post_id IN ({marks})",
-            extra=post_ids,
+            where=f"post_id IN ({posts})",
+            extra=params,
         ),
         Raw(
-            f"SELECT id, title, SUBSTR(text, 1, 80) FROM {posts} WHERE workspace_id = %s AND id IN ({marks})",  # noqa: S608
-            (f.workspace.pk, *post_ids),
+            f"SELECT id, title, SUBSTR(text, 1, 80) FROM {table} WHERE workspace_id = %s AND id IN ({posts})",  # noqa: S608
+            (f.workspace.pk, *params),
             ("bigint", "text", "text"),
         ),
     )
+
+
+def _post_sums(
+    conversions: Iterable[tuple[Any, ...]], titles: Iterable[tuple[Any, ...]]
+) -> tuple[dict[int, ConversionSums], dict[int, str]]:
+    sums: dict[int, ConversionSums] = defaultdict(ConversionSums)
     for post_id, currency, count, paid, revenue in conversions:
         sums[int(post_id)].add(int(count), currency, int(paid or 0), revenue)
     return sums, {int(pk): (title or text or f"#{pk}")[:80] for pk, title, text in titles}
 
 
+def _post_conversions(f: Filters, post_ids: list[int]) -> tuple[dict[int, ConversionSums], dict[int, str]]:
+    """Conversions and revenue of a few posts over the period, and their titles: one round trip."""
+    if not post_ids:
+        return defaultdict(ConversionSums), {}
+    return _post_sums(*_together(*_post_conversions_queries(f, ", ".join(["%s"] * len(post_ids)), post_ids)))
+
+
 def _ranked_conversion_posts_query(f: Filters) -> Raw:
     """(post, conversions) of the TOP posts with most conversions over the period, most first (then by id),
-    from the fewest day, week and month rows. (Ranking and summing per currency in one query, with window
-    functions or with the ranking as a subquery, was measured slower.)"""
+    from the fewest day, week and month rows."""
     return _tracker_raw(
         ConversionDaily,
         f,
@@ -106,15 +115,16 @@ def _ranked_conversion_posts_query(f: Filters) -> Raw:
     )
 
 
-def _conversions_by_post(f: Filters, ranked: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+def _conversions_by_post(
+    ranked: list[tuple[Any, ...]], sums: dict[int, ConversionSums], titles: dict[int, str]
+) -> list[dict[str, Any]]:
     """The ranked posts (_ranked_conversion_posts_query's rows) with their conversions and revenue."""
     post_ids = [int(post_id) for post_id, _count in sorted(ranked, key=lambda row: (-int(row[1]), row[0]))]
-    per_post, titles = _post_conversions(f, post_ids)
     return [
         {
             "post_id": pk,
-            "conversions": per_post[pk].conversions,
-            "revenue": _revenue(per_post[pk].money),
+            "conversions": sums[pk].conversions,
+            "revenue": _revenue(sums[pk].money),
             "title": titles.get(pk, ""),
         }
         for pk in post_ids
@@ -154,9 +164,14 @@ def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any
     campaigns: dict[str, ConversionSums] = defaultdict(ConversionSums)
     total = ConversionSums()
     queries = [_conversion_groups_query(f), _visit_sums_query(f)]
-    groups, visit_rows, *ranked = _together(
-        *queries if totals_only else [*queries, _ranked_conversion_posts_query(f)]
-    )
+    if not totals_only:
+        # The top posts, then their sums per currency and titles, read from the ranking in the same round
+        # trip (a round trip, with the wake-up after it, costs more on a busy machine than the join).
+        ranking = _ranked_conversion_posts_query(f)
+        queries.append(ranking)
+        if ranking.sql:
+            queries += _post_conversions_queries(f, f"SELECT c0 FROM {cte(len(queries) - 1)}", ())  # noqa: S608
+    groups, visit_rows, *ranked = _together(*queries)
     for goal, network, campaign, currency, count, paid, revenue in groups:
         count, paid = int(count), int(paid or 0)
         total.add(count, currency, paid, revenue)
@@ -183,7 +198,7 @@ def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any
         ],
         "by_network": _merge_rates(networks, visit_networks, "network", None),
         "by_campaign": _merge_rates(campaigns, visit_campaigns, "campaign", TOP),
-        "by_post": _conversions_by_post(f, ranked[0]),
+        "by_post": _conversions_by_post(ranked[0], *_post_sums(*ranked[1:])) if ranked[0] else [],
         "formulas": _formulas("conversions", "revenue", "conversion_rate"),
     }
 
