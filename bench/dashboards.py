@@ -23,7 +23,9 @@ directory, or a PostgreSQL database created for the run on 127.0.0.1 and dropped
    while each panel runs ``--runs`` times (100: a 95th percentile of 30 runs is their second slowest)
    over rotating realistic ranges (last 7, 30, 90 days, this month, previous month; p95) and its naive
    query ``--naive-runs`` times over the same ranges (median: ``naive_ms``). The panels take turns (one
-   call each per round), so that a slower minute of the machine does not fall on one panel only. The
+   call each per round), so that a slower minute of the machine does not fall on one panel only. This
+   process and its database session run on the first core, the writers and theirs on the others
+   (``separate_cores``, decision 0014; ``--shared-cores`` to leave them together). The
    naive queries (dashboards_support/naive.py) compute every figure their panel shows with GROUP BYs
    over the raw rows: the site's medians from a GROUP BY network, engaged seconds; the conversion rate
    from the visits with an EXISTS on their conversions. The panel "traffic" reads the integrations'

@@ -40,6 +40,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
 
+from portevoix.core.sql import upsert_adding
 from portevoix.dashboards import durations, localtime, spans
 from portevoix.dashboards.models import (
     ClickChannelDaily,
@@ -160,24 +161,6 @@ def _max_id(table: str) -> int:
     return int(row[0] or 0) if row else 0
 
 
-def _upsert(
-    table: str, key: Sequence[str], columns: Sequence[str], add: Sequence[str], rows: list[tuple]
-) -> None:  # type: ignore[type-arg]
-    """INSERT rows, adding ``add`` columns to an existing row of the same ``key``."""
-    if not rows:
-        return
-    names = ", ".join(_q(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    updates = ", ".join(f"{_q(c)} = {_q(table)}.{_q(c)} + excluded.{_q(c)}" for c in add)
-    sql = (
-        f"INSERT INTO {_q(table)} ({names}) VALUES ({marks}) "  # noqa: S608 (fixed names)
-        f"ON CONFLICT ({', '.join(_q(c) for c in key)}) DO UPDATE SET {updates}"
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 1000):
-            cursor.executemany(sql, rows[start : start + 1000])
-
-
 # --- Clicks -----------------------------------------------------------------------------------------
 
 
@@ -223,7 +206,7 @@ _CLICK_POST_COLUMNS = ("workspace_id", "span", "day", "post_id", "humans", "bots
 
 def _add_clicks(rows: list[tuple]) -> None:  # type: ignore[type-arg]
     """Add day rows per link to ClickDaily and ClickChannelDaily, for their day, week and month."""
-    _upsert(
+    upsert_adding(
         ClickDaily._meta.db_table,
         ("link_id", "span", "day"),
         _CLICK_COLUMNS,
@@ -231,7 +214,7 @@ def _add_clicks(rows: list[tuple]) -> None:  # type: ignore[type-arg]
         spans.expand(rows, 1, 2),
     )
     channels = [(ws, day, channel, network, h, b) for ws, day, _l, _p, channel, network, h, b in rows]
-    _upsert(
+    upsert_adding(
         ClickChannelDaily._meta.db_table,
         _CLICK_CHANNEL_COLUMNS[:5],
         _CLICK_CHANNEL_COLUMNS,
@@ -239,7 +222,7 @@ def _add_clicks(rows: list[tuple]) -> None:  # type: ignore[type-arg]
         spans.expand(channels, 1, 2),
     )
     posts = [(ws, day, post, h, b) for ws, day, _l, post, _c, _n, h, b in rows]
-    _upsert(
+    upsert_adding(
         ClickPostDaily._meta.db_table,
         _CLICK_POST_COLUMNS[:4],
         _CLICK_POST_COLUMNS,
@@ -328,7 +311,7 @@ def _money_text(rows: list[tuple]) -> list[tuple]:  # type: ignore[type-arg]
 def _add_conversions(batch: ConversionBatch, *, visits: bool = True) -> None:
     """Add day rows to ConversionDaily and ConversionGoalDaily (day, week and month), then recompute the
     days of the visits the conversions join (``visits``; a rebuild recomputes every visit anyway)."""
-    _upsert(
+    upsert_adding(
         ConversionDaily._meta.db_table,
         _CONVERSION_COLUMNS[:8],
         _CONVERSION_COLUMNS,
@@ -336,7 +319,7 @@ def _add_conversions(batch: ConversionBatch, *, visits: bool = True) -> None:
         _money_text(spans.expand(batch.rows, 1, 3)),
     )
     goals = [(*row[:4], *row[5:]) for row in batch.rows]  # without the post
-    _upsert(
+    upsert_adding(
         ConversionGoalDaily._meta.db_table,
         _CONVERSION_GOAL_COLUMNS[:7],
         _CONVERSION_GOAL_COLUMNS,

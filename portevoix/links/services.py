@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from portevoix.channels.models import Channel
 from portevoix.content.models import Post
 from portevoix.core.errors import Conflict, ValidationFailed
+from portevoix.core.sql import upsert_adding
 from portevoix.links import cache, codes, selectors, targets, utm
 from portevoix.links.models import MAX_FINAL_LENGTH, Click, LinkHourly, LinkSettings, ShortLink
 from portevoix.publishing.models import Target
@@ -355,26 +355,23 @@ def clicks_store(*, rows: Sequence[ClickRow]) -> int:
             for start in range(0, len(params), INSERT_CHUNK):
                 cursor.executemany(sql, params[start : start + INSERT_CHUNK])
                 time.sleep(0)  # let the redirect's event loop run between chunks (same transaction)
-        for (link_id, workspace_id, hour), (humans, bots) in hourly.items():
-            _add_hourly(link_id=link_id, workspace_id=workspace_id, hour=hour, humans=humans, bots=bots)
+        # One upsert per (link, hour), in key order: concurrent writers lock the rows in the same order.
+        upsert_adding(
+            LinkHourly._meta.db_table,
+            ("link_id", "hour"),
+            ("link_id", "workspace_id", "hour", "humans", "bots"),
+            ("humans", "bots"),
+            [
+                (link_id, workspace_id, _hour_param(hour, sqlite), humans, bots)
+                for (link_id, workspace_id, hour), (humans, bots) in sorted(hourly.items())
+            ],
+        )
     return len(rows)
 
 
-def _add_hourly(*, link_id: int, workspace_id: int, hour: dt.datetime, humans: int, bots: int) -> None:
-    updated = LinkHourly.objects.filter(link_id=link_id, hour=hour).update(
-        humans=F("humans") + humans, bots=F("bots") + bots
-    )
-    if updated:
-        return
-    try:
-        with transaction.atomic():
-            LinkHourly.objects.create(
-                link_id=link_id, workspace_id=workspace_id, hour=hour, humans=humans, bots=bots
-            )
-    except IntegrityError:  # another writer made the row meanwhile
-        LinkHourly.objects.filter(link_id=link_id, hour=hour).update(
-            humans=F("humans") + humans, bots=F("bots") + bots
-        )
+def _hour_param(hour: dt.datetime, sqlite: bool) -> Any:
+    """An hour (aware, UTC) as Django stores it: naive text on SQLite, where the unique key compares text."""
+    return hour.replace(tzinfo=None).isoformat(" ") if sqlite else hour
 
 
 # --- Demo data (``portevoix demo``) --------------------------------------------------------------------

@@ -270,6 +270,16 @@ def test_clicks_are_stored_in_one_batch_with_an_hourly_rollup(team, django_asser
     assert (listed.human_clicks, listed.bot_clicks) == (504, 20)
 
 
+def test_the_hourly_rollup_adds_to_a_row_the_orm_wrote(team):
+    """The roll-up's upsert finds an hour the ORM stored (before it, or by another writer): one row, the
+    counts added (on SQLite the key is compared as text, so both must write the hour alike)."""
+    link = services.link_create(by=team.member(Role.OWNER), url="https://example.com")
+    hour = dt.datetime(2025, 3, 30, 0, 0, tzinfo=dt.UTC)
+    LinkHourly.objects.create(link=link, workspace_id=link.workspace_id, hour=hour, humans=7, bots=1)
+    services.clicks_store(rows=[row(link, at=hour.replace(minute=40, second=5)), row(link, bot=True)])
+    assert list(LinkHourly.objects.filter(link=link).values_list("hour", "humans", "bots")) == [(hour, 8, 2)]
+
+
 def test_clicks_of_deleted_links_are_dropped(team):
     link = services.link_create(by=team.member(Role.OWNER), url="https://example.com")
     gone = row(link)
