@@ -22,8 +22,9 @@ directory, or a PostgreSQL database created for the run on 127.0.0.1 and dropped
    store function) in batches of 1,000 at ``--ingest-rate`` clicks/s (measured: ``ingest_clicks_per_s``)
    while each panel runs ``--runs`` times (100: a 95th percentile of 30 runs is their second slowest)
    over rotating realistic ranges (last 7, 30, 90 days, this month, previous month; p95) and its naive
-   query ``--naive-runs`` times over the same ranges (median: ``naive_ms``). The panels take turns (one
-   call each per round), so that a slower minute of the machine does not fall on one panel only. This
+   query ``--naive-runs`` times over the same ranges (median: ``naive_ms``), spread among the panels'
+   rounds. The panels take turns (one call each per round), so that a slower minute of the machine does
+   not fall on one panel only. This
    process and its database session run on the first core, the writers and theirs on the others
    (``separate_cores``, decision 0014; ``--shared-cores`` to leave them together). The
    naive queries (dashboards_support/naive.py) compute every figure their panel shows with GROUP BYs
@@ -578,20 +579,25 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     for name in NAIVE:
         for f in ranges:
             selectors.PANELS[name](f)  # warm-up
+    # The naive rounds are spread among the panels' rounds (one every ``runs / naive_runs``), so that both
+    # sides of each ratio are measured over the same minutes of a machine whose speed drifts.
+    every = max(1, args.runs // max(1, args.naive_runs))
+    naive_round = 0
     for n in range(args.runs):
         f = ranges[n % len(ranges)]
         for name in NAIVE:
             t0 = time.perf_counter()
             selectors.PANELS[name](f)
             times[name].append((time.perf_counter() - t0) * 1000)
+        if n % every == every - 1 and naive_round < args.naive_runs:
+            f = ranges[naive_round % len(ranges)]
+            naive_round += 1
+            for name in NAIVE:
+                t0 = time.perf_counter()
+                NAIVE[name](f)
+                naive_times[name].append((time.perf_counter() - t0) * 1000)
         if n % 20 == 19:
             loads.append(os.getloadavg()[0])
-    for n in range(args.naive_runs):
-        f = ranges[n % len(ranges)]
-        for name in NAIVE:
-            t0 = time.perf_counter()
-            NAIVE[name](f)
-            naive_times[name].append((time.perf_counter() - t0) * 1000)
     loads.append(os.getloadavg()[0])
     panels: dict[str, Any] = {}
     for name in NAIVE:

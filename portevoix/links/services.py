@@ -353,7 +353,13 @@ def clicks_store(*, rows: Sequence[ClickRow]) -> int:
     with transaction.atomic():
         with connection.cursor() as cursor:
             for start in range(0, len(params), INSERT_CHUNK):
-                cursor.executemany(sql, params[start : start + INSERT_CHUNK])
+                chunk = params[start : start + INSERT_CHUNK]
+                if connection.vendor == "postgresql":  # COPY: a third of the statements' cost, both sides
+                    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                        for values in chunk:
+                            copy.write_row(values)
+                else:
+                    cursor.executemany(sql, chunk)
                 time.sleep(0)  # let the redirect's event loop run between chunks (same transaction)
         # One upsert per (link, hour), in key order: concurrent writers lock the rows in the same order.
         upsert_adding(
