@@ -31,9 +31,9 @@ def _follower_readings(f: Filters) -> list[FollowerReadings]:
     sort of the joined rows there, and a simpler query to plan, which costs as much as running it)."""
     channel, daily = Channel._meta.db_table, FollowerDaily._meta.db_table
     where, params = _channel_conditions(f, "c")
-    start, end = _day_param(f.start), _day_param(f.end)
+    start, end = f.start.isoformat(), f.end.isoformat()  # as _tracker_raw: text compares on both databases
     inside = "d.workspace_id = %s AND d.day >= %s AND d.day <= %s"
-    inside_params = [f.workspace.pk, start, end]
+    inside_params: list[Any] = [f.workspace.pk, start, end]
     if f.channel or f.network:
         inside += f" AND d.channel_id IN (SELECT c.id FROM {channel} c WHERE {' AND '.join(where)})"  # noqa: S608
         inside_params += params
@@ -44,7 +44,7 @@ def _follower_readings(f: Filters) -> list[FollowerReadings]:
         f"FROM {channel} c WHERE {' AND '.join(where)} "
         f"UNION ALL SELECT d.channel_id, NULL, NULL, NULL, d.day, d.followers FROM {daily} d WHERE {inside}"
     )
-    lookback_start = _day_param(f.start - FOLLOWER_START_LOOKBACK)
+    lookback_start = (f.start - FOLLOWER_START_LOOKBACK).isoformat()
     with connection.cursor() as cursor:
         cursor.execute(sql, [lookback_start, start, *params, *inside_params])
         rows = cursor.fetchall()
@@ -55,21 +55,13 @@ def _follower_readings(f: Filters) -> list[FollowerReadings]:
             channels.append((place, channel_id, name, network, count))
         else:
             readings.setdefault(channel_id, []).append(
-                (day if isinstance(day, dt.date) else _date(day), count)
+                (day if isinstance(day, dt.date) else dt.date.fromisoformat(day), count)
             )
     channels.sort()
     return [
         FollowerReadings(channel_id, name, network, before, sorted(readings.get(channel_id, ())))
         for _, channel_id, name, network, before in channels
     ]
-
-
-_date = dt.date.fromisoformat
-
-
-def _day_param(day: dt.date) -> Any:
-    """A date for a raw query: SQLite compares the ISO text."""
-    return day if connection.vendor == "postgresql" else day.isoformat()
 
 
 def panel_followers(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
