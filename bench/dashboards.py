@@ -141,7 +141,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     from portevoix.content.models import Post
     from portevoix.links.models import Click, ShortLink
     from portevoix.metrics.models import FollowerDaily, FollowerSnapshot, PostMetricLatest, PostMetricSnapshot
-    from portevoix.metrics.services import publication
+    from portevoix.metrics.services import follower_months_fill, publication
     from portevoix.planning.models import Rubric
     from portevoix.publishing.models import Target, TargetState
     from portevoix.workspaces import services as ws_services
@@ -283,9 +283,10 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         ],
         batch_size=5000,
     )
-    # What the metrics' services keep beside the figures (rubric, followers at publication) for the rows
-    # written in bulk above.
+    # What the metrics' services keep beside the figures (rubric, followers at publication, the followers'
+    # month rows) for the rows written in bulk above.
     publication.workspace_refresh(workspace=ws)
+    follower_months_fill(workspace_id=ws.pk)
     # Short links, one per post x channel, and the clicks (ids in time order, as the writer makes them).
     links = ShortLink.objects.bulk_create(
         [

@@ -8,6 +8,7 @@ time). Every metric is nullable: ``None`` means the network does not report it (
 - ``PostMetricLatest``: one row per target, the newest value of each metric, updated on every write.
 - ``FollowerSnapshot``: one reading of a channel's follower count.
 - ``FollowerDaily``: the follower count at the end of each day (the workspace's time zone), per channel.
+- ``FollowerMonth``: the same daily counts, one row per channel and month (what the dashboards read).
 - ``MetricPoll``: when a target's metrics are next due from its network's API (the ageing schedule).
 - ``ChannelCollection``: per channel, the collection lease (one worker at a time), the rate-limit hold,
   when its follower count is next due, and the last error.
@@ -132,6 +133,27 @@ class FollowerDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}: {self.followers} on {self.day}"
+
+
+class FollowerMonth(models.Model):
+    """One channel's ``FollowerDaily`` counts for one month in a row: ``counts[n]`` is day n + 1's count,
+    None where the day has none. The dashboards' followers panel reads ~5 of these per channel for 90 days
+    instead of ~120 daily rows. Kept by ``metrics.services.record.followers_write`` (and
+    ``months.follower_months_fill`` after bulk loads); never written elsewhere."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+", db_index=False)
+    month = models.DateField()  # its first day
+    counts = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "month"], name="followermonth_channel_month")
+        ]
+        indexes = [models.Index(fields=["workspace", "month"], name="followermonth_ws_month")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.month:%Y-%m}"
 
 
 class MetricPoll(models.Model):

@@ -39,6 +39,7 @@ from portevoix.integrations.models import AnalyticsIntegration, IntegrationStatu
 from portevoix.links.models import Click, LinkHourly, ShortLink
 from portevoix.links.services import ClickRow, link_create
 from portevoix.metrics.models import FollowerDaily, FollowerSnapshot, Source
+from portevoix.metrics.services.months import follower_months_fill
 from portevoix.metrics.services.record import Reading, Values, snapshots_write
 from portevoix.planning.models import Rubric
 from portevoix.publishing.models import Target, TargetState
@@ -179,6 +180,7 @@ def seed_results(owner: Membership, *, today: dt.date | None = None, seed: int =
         FollowerDaily.objects.bulk_create(daily)
         channel.followers = int(followers)
         channel.save(update_fields=["followers"])
+    follower_months_fill(workspace_id=workspace.pk)  # the month rows of the daily counts written in bulk
     counts["channels"] = len(channels)
 
     posts: list[tuple[Post, list[Target]]] = []

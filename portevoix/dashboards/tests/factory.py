@@ -15,6 +15,7 @@ from portevoix.links.models import Device, ShortLink
 from portevoix.links.services import ClickRow, clicks_store
 from portevoix.metrics.models import FollowerDaily, PostMetricLatest
 from portevoix.metrics.services import publication
+from portevoix.metrics.services.months import follower_month_keep
 from portevoix.publishing.models import Target, TargetState
 from portevoix.publishing.services import new_idempotency_key
 from portevoix.workspaces.models import Workspace
@@ -69,6 +70,7 @@ def followers(ch: Channel, day: dt.date, count: int) -> None:
             "collected_at": dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
         },
     )
+    follower_month_keep(workspace_id=ch.workspace_id, channel_id=ch.pk, day=day)
     publication.followers_changed(workspace=ch.workspace, channel_id=ch.pk, day=day)
 
 

@@ -1,6 +1,7 @@
 """The data migrations that fill what decision 0013 keeps beside the figures give the same values as the
 services that keep them in step: metrics.0002 (each latest-values row's rubric and followers at
-publication) and dashboards.0003 (the per-post roll-ups, summed from the finer ones)."""
+publication), metrics.0003 (the followers' month rows) and dashboards.0003 (the per-post roll-ups, summed
+from the finer ones)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from portevoix.planning.models import Rubric
 pytestmark = pytest.mark.django_db
 
 metrics_0002 = importlib.import_module("portevoix.metrics.migrations.0002_latest_rubric_and_followers")
+metrics_0003 = importlib.import_module("portevoix.metrics.migrations.0003_follower_month")
 dashboards_0003 = importlib.import_module("portevoix.dashboards.migrations.0003_post_rollups")
 
 
@@ -126,3 +128,16 @@ def test_the_publication_service_and_the_fill_agree_after_a_rubric_change(posts)
     metrics_0002.fill(apps, None)
     assert kept() == by_service
     assert by_service[target.pk][0] == rubric.pk
+
+
+def test_metrics_0003_fills_the_month_rows_the_follower_writes_keep(posts):
+    from portevoix.metrics.models import FollowerMonth
+
+    def months():
+        return sorted(FollowerMonth.objects.values_list("workspace_id", "channel_id", "month", "counts"))
+
+    by_service = months()
+    assert len(by_service) == 3  # vk: October; telegram: September; the other workspace: October
+    FollowerMonth.objects.all().delete()
+    metrics_0003.fill(apps, None)
+    assert months() == by_service

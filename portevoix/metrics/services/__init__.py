@@ -1,5 +1,5 @@
 """Writes for network metrics: readings and roll-ups (record), the collection job (collect), manual entry
-(manual) and the CSV import (imports)."""
+(manual), the CSV import (imports) and the followers' month rows (months)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from portevoix.metrics.services.imports import (
     metrics_import,
 )
 from portevoix.metrics.services.manual import followers_enter, post_metrics_enter
+from portevoix.metrics.services.months import follower_months_fill
 from portevoix.metrics.services.record import Reading, Values, followers_write, snapshots_write
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Values",
     "claim",
     "collect_due",
+    "follower_months_fill",
     "followers_enter",
     "followers_write",
     "import_confirm",

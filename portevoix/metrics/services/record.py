@@ -7,8 +7,9 @@ keeps its older value (a reach typed by hand is not wiped by the next API readin
 older reading (history from a CSV file) only fills metrics still empty.
 
 Daily followers: the day of a reading is its date in the workspace's time zone; the day's row holds the
-last reading of that day. A new latest-values row, or a changed daily count, updates what publication.py
-keeps beside the figures (the post's rubric, the followers at publication).
+last reading of that day, and its month's row (``FollowerMonth``, months.py) the same count. A new
+latest-values row, or a changed daily count, updates what publication.py keeps beside the figures (the
+post's rubric, the followers at publication).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from portevoix.metrics.models import (
     Source,
 )
 from portevoix.metrics.services import publication
+from portevoix.metrics.services.months import follower_month_keep
 from portevoix.publishing.models import Target
 from portevoix.workspaces.models import Workspace
 
@@ -201,6 +203,7 @@ def followers_write(
                         collected_at=collected_at,
                         source=source,
                     )
+                follower_month_keep(workspace_id=channel.workspace_id, channel_id=channel.pk, day=day)
                 publication.followers_changed(workspace=workspace, channel_id=channel.pk, day=day)
                 return snapshot
             except IntegrityError:
@@ -210,5 +213,6 @@ def followers_write(
             row.followers, row.collected_at, row.source = followers, collected_at, source
             row.save(update_fields=["followers", "collected_at", "source"])
             if not unchanged:
+                follower_month_keep(workspace_id=channel.workspace_id, channel_id=channel.pk, day=day)
                 publication.followers_changed(workspace=workspace, channel_id=channel.pk, day=day)
     return snapshot
