@@ -29,25 +29,28 @@ from portevoix.dashboards.selectors.site import (
 )
 
 
-def _revenue(items: Iterable[tuple[str, int, Any]]) -> dict[str, str]:
-    """Revenue per currency from (currency, conversions with revenue, revenue) rows."""
-    money: dict[str, Decimal] = defaultdict(Decimal)
-    for currency, paid, revenue in items:
-        if paid:
-            money[currency or "?"] += Decimal(str(revenue or 0))
-    return {currency: _money(value) for currency, value in sorted(money.items())}
+def _paid(paid: Any, revenue: Any) -> Decimal | None:
+    """A group row's revenue, converted once (None: none of its conversions has revenue)."""
+    return Decimal(str(revenue or 0)) if int(paid or 0) else None
 
 
 class ConversionSums:
-    __slots__ = ("conversions", "money")
+    """Conversions of a group and their revenue per currency ("?" when none was given), added up."""
+
+    __slots__ = ("conversions", "revenue")
 
     def __init__(self) -> None:
         self.conversions = 0
-        self.money: list[tuple[str, int, Any]] = []
+        self.revenue: dict[str, Decimal] = {}
 
-    def add(self, conversions: int, currency: str, paid: int, revenue: Any) -> None:
+    def add(self, conversions: int, currency: str, revenue: Decimal | None) -> None:
         self.conversions += conversions
-        self.money.append((currency, paid, revenue))
+        if revenue is not None:
+            key = currency or "?"
+            self.revenue[key] = self.revenue[key] + revenue if key in self.revenue else revenue
+
+    def money(self) -> dict[str, str]:
+        return {currency: _money(value) for currency, value in sorted(self.revenue.items())}
 
 
 def _conversion_groups_query(f: Filters) -> Raw:
@@ -90,7 +93,7 @@ def _post_sums(
 ) -> tuple[dict[int, ConversionSums], dict[int, str]]:
     sums: dict[int, ConversionSums] = defaultdict(ConversionSums)
     for post_id, currency, count, paid, revenue in conversions:
-        sums[int(post_id)].add(int(count), currency, int(paid or 0), revenue)
+        sums[int(post_id)].add(int(count), currency, _paid(paid, revenue))
     return sums, {int(pk): (title or text or f"#{pk}")[:80] for pk, title, text in titles}
 
 
@@ -124,7 +127,7 @@ def _conversions_by_post(
         {
             "post_id": pk,
             "conversions": sums[pk].conversions,
-            "revenue": _revenue(sums[pk].money),
+            "revenue": sums[pk].money(),
             "title": titles.get(pk, ""),
         }
         for pk in post_ids
@@ -151,7 +154,7 @@ def _merge_rates(
             {
                 field: key,
                 "conversions": found.conversions if found else 0,
-                "revenue": _revenue(found.money) if found else {},
+                "revenue": found.money() if found else {},
                 **rate,
             }
         )
@@ -173,17 +176,17 @@ def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any
             queries += _post_conversions_queries(f, f"SELECT c0 FROM {cte(len(queries) - 1)}", ())  # noqa: S608
     groups, visit_rows, *ranked = _together(*queries)
     for goal, network, campaign, currency, count, paid, revenue in groups:
-        count, paid = int(count), int(paid or 0)
-        total.add(count, currency, paid, revenue)
-        goals[goal].add(count, currency, paid, revenue)
+        count, money = int(count), _paid(paid, revenue)
+        total.add(count, currency, money)
+        goals[goal].add(count, currency, money)
         if network:
-            networks[network].add(count, currency, paid, revenue)
+            networks[network].add(count, currency, money)
         if campaign:
-            campaigns[campaign].add(count, currency, paid, revenue)
+            campaigns[campaign].add(count, currency, money)
     everything, social, visit_networks, visit_campaigns = _visit_sums(f, visit_rows)
     totals = {
         "conversions": total.conversions,
-        "revenue": _revenue(total.money),
+        "revenue": total.money(),
         **everything.conversion(),
         **{f"social_{key}": value for key, value in social.conversion().items()},
     }
@@ -193,7 +196,7 @@ def panel_conversions(f: Filters, *, totals_only: bool = False) -> dict[str, Any
     return {
         "totals": totals,
         "by_goal": [
-            {"goal": goal, "conversions": sums.conversions, "revenue": _revenue(sums.money)}
+            {"goal": goal, "conversions": sums.conversions, "revenue": sums.money()}
             for goal, sums in sorted(goals.items(), key=lambda item: (-item[1].conversions, item[0]))
         ],
         "by_network": _merge_rates(networks, visit_networks, "network", None),

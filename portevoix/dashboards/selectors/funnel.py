@@ -24,8 +24,8 @@ from portevoix.dashboards.selectors.common import Raw, _formulas, _rate, _togeth
 from portevoix.dashboards.selectors.conversions import (
     ConversionSums,
     _conversion_groups_query,
+    _paid,
     _post_conversions,
-    _revenue,
 )
 from portevoix.dashboards.selectors.filters import TOP, Filters
 from portevoix.dashboards.selectors.posts import _published
@@ -101,7 +101,7 @@ def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     total = ConversionSums()
     for _goal, network, _campaign, currency, count, paid, revenue in groups:
         if network:  # the funnel follows social visits: conversions with no social touch are not its own
-            total.add(int(count), currency, int(paid or 0), revenue)
+            total.add(int(count), currency, _paid(paid, revenue))
     clicks_total = int(clicks_found[0][0] or 0) if clicks_found else 0
     visits_total = int(visits_found[0][0] or 0) if visits_found else 0
     totals = {
@@ -109,7 +109,7 @@ def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
         "clicks": clicks_total,
         "visits": visits_total,
         "conversions": total.conversions,
-        "revenue": _revenue(total.money),
+        "revenue": total.money(),
         "click_to_visit": _rate(visits_total, clicks_total),
         "visit_to_conversion": _rate(total.conversions, visits_total),
     }
@@ -140,7 +140,7 @@ def panel_funnel(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
             "clicks": clicks.get(pk, 0),
             "visits": visits.get(pk, 0),
             "conversions": per_post_conv[pk].conversions if pk in per_post_conv else 0,
-            "revenue": _revenue(per_post_conv[pk].money) if pk in per_post_conv else {},
+            "revenue": per_post_conv[pk].money() if pk in per_post_conv else {},
         }
         for pk in ordered
     ]

@@ -4,7 +4,7 @@ network, campaign and post."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
@@ -143,12 +143,11 @@ class VisitSums:
     def __init__(self) -> None:
         self.visits = self.bounces = self.seconds = self.converted = 0
 
-    def add(self, item: Mapping[str, Any]) -> None:
-        # int(): sums read without the ORM are numeric (Decimal) on PostgreSQL.
-        self.visits += int(item["v"] or 0)
-        self.bounces += int(item["b"] or 0)
-        self.seconds += int(item["s"] or 0)
-        self.converted += int(item["c"] or 0)
+    def add(self, visits: int, bounces: int, seconds: int, converted: int) -> None:
+        self.visits += visits
+        self.bounces += bounces
+        self.seconds += seconds
+        self.converted += converted
 
     def figures(self) -> dict[str, Any]:
         return {
@@ -188,12 +187,13 @@ def _visit_sums(
     for network, campaign, visits, bounces, seconds, converted in (
         _together(_visit_sums_query(f))[0] if rows is None else rows
     ):
-        item = {"v": visits, "b": bounces, "s": seconds, "c": converted}
-        everything.add(item)
+        # int(): sums read without the ORM are numeric (Decimal) on PostgreSQL.
+        sums = (int(visits or 0), int(bounces or 0), int(seconds or 0), int(converted or 0))
+        everything.add(*sums)
         if network:
-            social.add(item)
-            networks[network].add(item)
-            campaigns[campaign].add(item)
+            social.add(*sums)
+            networks[network].add(*sums)
+            campaigns[campaign].add(*sums)
     return everything, social, networks, campaigns
 
 
@@ -301,7 +301,7 @@ def panel_site(f: Filters, *, totals_only: bool = False) -> dict[str, Any]:
     by_post = []
     for post_id, visits, bounces, seconds, converted in by_post_rows:
         sums = VisitSums()
-        sums.add({"v": visits, "b": bounces, "s": seconds, "c": converted})
+        sums.add(int(visits or 0), int(bounces or 0), int(seconds or 0), int(converted or 0))
         by_post.append({"post_id": post_id, "title": titles.get(post_id, ""), **sums.figures()})
     return {
         "totals": totals,
