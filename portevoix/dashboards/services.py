@@ -55,7 +55,7 @@ from portevoix.dashboards.models import (
     VisitPostDaily,
 )
 from portevoix.links.models import Click, ShortLink
-from portevoix.metrics.services import publication
+from portevoix.metrics.services import followers_daily_rebuild, publication
 from portevoix.workspaces.models import Workspace
 
 SETTLE = dt.timedelta(seconds=20)
@@ -658,7 +658,9 @@ def workspace_rebuild(*, workspace_id: int) -> None:
             if first is not None:
                 _recompute_visits(workspace_id, first.astimezone(days.zone(workspace_id)).date(), days)
         workspace = Workspace.objects.filter(pk=workspace_id).first()
-        if workspace is not None:  # the posts' local days of publication moved: their followers then
+        if workspace is not None:
+            # The follower readings' local days moved, and so did the posts' days of publication.
+            followers_daily_rebuild(workspace=workspace)
             publication.workspace_refresh(workspace=workspace)
         _remember_zone(workspace_id, workspace.timezone if workspace else "UTC")
 

@@ -165,6 +165,41 @@ def test_a_time_zone_change_rebuilds_the_workspace(team, other_team):
     assert services.rollups_refresh(now=NOW, settle=NO_WAIT).rebuilt == []
 
 
+def test_a_time_zone_change_moves_the_follower_days_and_the_followers_at_publication(team, other_team):
+    """Follower readings are filed by local day: a new zone files them again (the month rows and each
+    post's followers at publication follow); another workspace is left alone."""
+    from portevoix.metrics.models import FollowerDaily, FollowerMonth, PostMetricLatest
+    from portevoix.metrics.services import followers_write
+
+    _zone(team, "UTC")
+    _zone(other_team, "UTC")
+    services.rollups_refresh(now=NOW, settle=NO_WAIT)  # the zones are noted
+    vk = factory.channel(team.workspace, "vk")
+    elsewhere = factory.channel(other_team.workspace, "vk")
+    evening = dt.datetime(2025, 5, 31, 22, 30, tzinfo=dt.UTC)  # 31 May in UTC, 1 June in Moscow
+    followers_write(channel=vk, followers=100, collected_at=evening - dt.timedelta(hours=10))
+    followers_write(channel=vk, followers=120, collected_at=evening)
+    followers_write(channel=vk, followers=130, collected_at=evening + dt.timedelta(days=1))
+    followers_write(channel=elsewhere, followers=7, collected_at=evening)
+    post = factory.published(team.workspace, vk, dt.datetime(2025, 6, 1, 6, tzinfo=dt.UTC), views=5)
+
+    def days(channel):
+        return dict(FollowerDaily.objects.filter(channel=channel).values_list("day", "followers"))
+
+    assert days(vk) == {dt.date(2025, 5, 31): 120, dt.date(2025, 6, 1): 130}
+    assert PostMetricLatest.objects.get(target=post).followers == 130  # 1 June: 130
+    _zone(team, "Europe/Moscow")
+    assert services.rollups_refresh(now=NOW, settle=NO_WAIT).rebuilt == [team.workspace.pk]
+    assert days(vk) == {dt.date(2025, 5, 31): 100, dt.date(2025, 6, 1): 120, dt.date(2025, 6, 2): 130}
+    months = dict(FollowerMonth.objects.filter(channel=vk).values_list("month", "counts"))
+    assert months[dt.date(2025, 5, 1)][30] == 100
+    assert months[dt.date(2025, 6, 1)][:2] == [120, 130]
+    assert PostMetricLatest.objects.get(target=post).followers == 120  # 1 June in Moscow: 120
+    daily = FollowerDaily.objects.get(channel=vk, day=dt.date(2025, 6, 1))
+    assert (daily.collected_at, daily.workspace_id) == (evening, team.workspace.pk)
+    assert days(elsewhere) == {dt.date(2025, 5, 31): 7}
+
+
 def test_random_visits_and_conversions_roll_up_to_the_raw_sums(team):
     _zone(team, "Europe/Paris")
     rng = random.Random(5)

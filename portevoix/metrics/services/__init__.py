@@ -14,7 +14,13 @@ from portevoix.metrics.services.imports import (
 )
 from portevoix.metrics.services.manual import followers_enter, post_metrics_enter
 from portevoix.metrics.services.months import follower_months_fill
-from portevoix.metrics.services.record import Reading, Values, followers_write, snapshots_write
+from portevoix.metrics.services.record import (
+    Reading,
+    Values,
+    followers_daily_rebuild,
+    followers_write,
+    snapshots_write,
+)
 
 __all__ = [
     "MAX_BYTES",
@@ -26,6 +32,7 @@ __all__ = [
     "claim",
     "collect_due",
     "follower_months_fill",
+    "followers_daily_rebuild",
     "followers_enter",
     "followers_write",
     "import_confirm",

@@ -34,7 +34,7 @@ from portevoix.metrics.models import (
     Source,
 )
 from portevoix.metrics.services import publication
-from portevoix.metrics.services.months import follower_month_keep
+from portevoix.metrics.services.months import follower_month_keep, follower_months_fill
 from portevoix.publishing.models import Target
 from portevoix.workspaces.models import Workspace
 
@@ -216,3 +216,35 @@ def followers_write(
                 follower_month_keep(workspace_id=channel.workspace_id, channel_id=channel.pk, day=day)
                 publication.followers_changed(workspace=workspace, channel_id=channel.pk, day=day)
     return snapshot
+
+
+def followers_daily_rebuild(*, workspace: Workspace) -> int:
+    """Recompute a workspace's daily counts (and their month rows) from its readings in its time zone as it
+    is now: after a zone change the days of the readings moved. The rule of followers_write: a reading's
+    day is its local date, the day's row its last reading (of two at the same instant, the later stored).
+    Returns the daily rows written."""
+    readings = (
+        FollowerSnapshot.objects.filter(workspace=workspace)
+        .order_by("channel_id", "collected_at", "pk")
+        .values_list("channel_id", "collected_at", "followers", "source")
+    )
+    written = 0
+    with transaction.atomic():
+        FollowerDaily.objects.filter(workspace=workspace).delete()
+        batch: list[FollowerDaily] = []
+        kept: FollowerDaily | None = None
+        for channel_id, collected_at, followers, source in readings.iterator(5000):
+            day = local_day(workspace, collected_at)
+            if kept is None or (kept.channel_id, kept.day) != (channel_id, day):
+                if kept is not None:
+                    batch.append(kept)
+                kept = FollowerDaily(workspace_id=workspace.pk, channel_id=channel_id, day=day)
+            kept.followers, kept.collected_at, kept.source = followers, collected_at, source
+            if len(batch) >= 5000:
+                written += len(FollowerDaily.objects.bulk_create(batch))
+                batch = []
+        if kept is not None:
+            batch.append(kept)
+        written += len(FollowerDaily.objects.bulk_create(batch))
+        follower_months_fill(workspace_id=workspace.pk)
+    return written
