@@ -231,10 +231,22 @@ class ConversionDaily(models.Model):
                 name="conversiondaily_span_key",
             )
         ]
-        # A few posts' conversions (the funnel's and the panel's top posts) from their day rows.
+        # Covering indexes (every column the query reads is in the index: no lookup of the table's rows,
+        # a quarter of the conversions panel's time on SQLite): the ranking of posts by conversions over a
+        # period, and a few posts' conversions and revenue (the funnel's and the panel's top posts).
         indexes = [
-            models.Index(fields=["workspace_id", "post_id", "span", "day"], name="conversiondaily_post")
-        ]
+            models.Index(
+                fields=["workspace_id", "span", "day", "post_id", "conversions"],
+                name="conversiondaily_ranking",
+            ),
+            models.Index(
+                fields=[
+                    "workspace_id", "post_id", "span", "day", "currency", "conversions", "with_revenue",
+                    "revenue",
+                ],
+                name="conversiondaily_post_sums",
+            ),
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.workspace_id} {self.span}{self.day} {self.goal}: {self.conversions}"
@@ -259,6 +271,16 @@ class ConversionGoalDaily(models.Model):
                 name="conversiongoal_key",
             )
         ]
+        # The key and the sums: the panel's and the funnel's groups read from the index alone.
+        indexes = [
+            models.Index(
+                fields=[
+                    "workspace_id", "span", "day", "goal", "network", "campaign", "currency", "conversions",
+                    "with_revenue", "revenue",
+                ],
+                name="conversiongoal_sums",
+            )
+        ]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.workspace_id} {self.span}{self.day} {self.goal}: {self.conversions}"
