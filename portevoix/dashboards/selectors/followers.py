@@ -80,8 +80,8 @@ def _follower_readings(f: Filters) -> list[FollowerReadings]:
             channels.append((place, channel_id, name, network))
         else:
             months_found.append((channel_id, month))
-            texts.append(counts)
-    # JSON text on both databases (Django reads jsonb as text): decoded in one call, not one per row.
+            texts.append(counts if isinstance(counts, str) else json.dumps(counts))
+    # JSON text on both databases (Django has the drivers read jsonb as text): decoded in one call.
     decoded = json.loads(f"[{','.join(texts)}]")
     found: dict[int, _Found] = {}
     for (channel_id, month), counts in zip(months_found, decoded, strict=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
+from itertools import groupby
 
 from django.db import transaction
 
@@ -44,22 +45,10 @@ def follower_month_keep(*, workspace_id: int, channel_id: int, day: dt.date) -> 
 
 def _months(workspace_id: int, readings: Iterable[tuple[int, dt.date, int]]) -> Iterable[FollowerMonth]:
     """Month rows from daily readings sorted by channel and day."""
-    key: tuple[int, dt.date] | None = None
-    counts: dict[dt.date, int] = {}
-    for channel_id, day, followers in readings:
-        if key != (channel_id, day.replace(day=1)):
-            if key is not None:
-                yield FollowerMonth(
-                    workspace_id=workspace_id,
-                    channel_id=key[0],
-                    month=key[1],
-                    counts=month_counts(key[1], counts),
-                )
-            key, counts = (channel_id, day.replace(day=1)), {}
-        counts[day] = followers
-    if key is not None:
+    for (channel_id, month), found in groupby(readings, key=lambda row: (row[0], row[1].replace(day=1))):
+        counts = {day: followers for _channel, day, followers in found}
         yield FollowerMonth(
-            workspace_id=workspace_id, channel_id=key[0], month=key[1], counts=month_counts(key[1], counts)
+            workspace_id=workspace_id, channel_id=channel_id, month=month, counts=month_counts(month, counts)
         )
 
 
