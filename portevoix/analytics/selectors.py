@@ -27,12 +27,13 @@ from django.utils.translation import gettext as _
 from portevoix.analytics import networks
 from portevoix.analytics.models import SECRET_PREFIX, Conversion, Site, Visit
 from portevoix.core.errors import NotFound, ValidationFailed
+from portevoix.core.periods import MAX_DAYS, period_days
 from portevoix.core.secrets import digest
 from portevoix.workspaces import permissions
 from portevoix.workspaces.models import Membership, Workspace
 
 GROUPS = ("network", "campaign", "post", "day")
-MAX_RANGE_DAYS = 366
+MAX_RANGE_DAYS = MAX_DAYS
 RECENT = 20
 
 
@@ -111,17 +112,7 @@ class VisitRow:
 
 def period(workspace: Workspace, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """Default: the last 30 days in the workspace's zone; at most 366 days."""
-    today = dt.datetime.now(workspace.tzinfo).date()
-    end = end or today
-    start = start or end - dt.timedelta(days=29)
-    if start > end:
-        raise ValidationFailed(
-            _("The start is after the end."), fields={"start": [_("Must not be after end.")]}
-        )
-    if (end - start).days >= MAX_RANGE_DAYS:
-        message = _("Ask for at most %(days)s days at once.") % {"days": MAX_RANGE_DAYS}
-        raise ValidationFailed(message, fields={"end": [message]})
-    return start, end
+    return period_days(start, end, today=dt.datetime.now(workspace.tzinfo).date(), max_days=MAX_RANGE_DAYS)
 
 
 def _bounds(workspace: Workspace, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -17,7 +17,8 @@ from django.db.models import Count, F, FloatField, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
-from portevoix.core.errors import NotFound, ValidationFailed
+from portevoix.core.errors import NotFound
+from portevoix.core.periods import period_days
 from portevoix.integrations.models import AnalyticsIntegration, TrafficDaily
 from portevoix.workspaces import permissions
 from portevoix.workspaces.models import Membership, Workspace
@@ -56,16 +57,7 @@ def integration_get(*, by: Membership, integration_id: int) -> AnalyticsIntegrat
 
 def period(workspace: Workspace, start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     """Default: the last 30 days in the workspace's time zone. Refuses reversed or over-long ranges."""
-    today = dt.datetime.now(workspace.tzinfo).date()
-    end = end or today
-    start = start or end - dt.timedelta(days=29)
-    if start > end:
-        message = _("The start must not be after the end.")
-        raise ValidationFailed(message, fields={"start": [message]})
-    if (end - start).days >= MAX_RANGE_DAYS:
-        message = _("Choose at most %(n)s days.") % {"n": MAX_RANGE_DAYS}
-        raise ValidationFailed(message, fields={"start": [message]})
-    return start, end
+    return period_days(start, end, today=dt.datetime.now(workspace.tzinfo).date(), max_days=MAX_RANGE_DAYS)
 
 
 def traffic_by_source(

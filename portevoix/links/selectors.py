@@ -13,12 +13,13 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
 from portevoix.core.errors import NotFound, ValidationFailed
+from portevoix.core.periods import MAX_DAYS, period_days
 from portevoix.links.models import Click, LinkSettings, ShortLink
 from portevoix.workspaces import permissions
 from portevoix.workspaces.models import Membership, Workspace
 
 PREFIX = "/l/"  # short links are served at <base>/l/<code> (links/fastpath.py)
-MAX_RANGE_DAYS = 366
+MAX_RANGE_DAYS = MAX_DAYS
 
 
 def link_list(*, by: Membership, post_id: int | None = None) -> QuerySet[ShortLink]:
@@ -75,16 +76,7 @@ def link_clicks_by_day(
     humans and bots apart. Default: the last 30 days."""
     permissions.require(by, "post.view")
     tz = by.workspace.tzinfo
-    today = dt.datetime.now(tz).date()
-    end = end or today
-    start = start or end - dt.timedelta(days=29)
-    if start > end:
-        raise ValidationFailed(
-            _("The start is after the end."), fields={"start": [_("Must not be after end.")]}
-        )
-    if (end - start).days >= MAX_RANGE_DAYS:
-        message = _("Ask for at most %(days)s days at once.") % {"days": MAX_RANGE_DAYS}
-        raise ValidationFailed(message, fields={"end": [message]})
+    start, end = period_days(start, end, today=dt.datetime.now(tz).date(), max_days=MAX_RANGE_DAYS)
     since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     rows = (

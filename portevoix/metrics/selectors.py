@@ -16,12 +16,13 @@ from django.utils.translation import gettext as _
 
 from portevoix.channels.models import Channel
 from portevoix.core.errors import NotFound, ValidationFailed
+from portevoix.core.periods import MAX_DAYS, period_days
 from portevoix.metrics import formulas
 from portevoix.metrics.models import METRIC_FIELDS, ChannelCollection, FollowerDaily, PostMetricLatest
 from portevoix.publishing.models import Target, TargetState
 from portevoix.workspaces.models import Workspace
 
-MAX_RANGE_DAYS = 366
+MAX_RANGE_DAYS = MAX_DAYS
 FOLLOWERS_LOOKBACK = dt.timedelta(days=7)  # followers "at publication": the last daily value within a week
 
 
@@ -34,16 +35,7 @@ def period(
     """The period asked for (default: the last ``default_days`` days up to today); refused when reversed
     or longer than ``MAX_RANGE_DAYS``."""
     today = timezone.localtime(timezone.now(), workspace.tzinfo).date()
-    end = end or today
-    start = start or end - dt.timedelta(days=default_days - 1)
-    if start > end:
-        raise ValidationFailed(
-            _("The start is after the end."), fields={"start": [_("Must not be after end.")]}
-        )
-    if (end - start).days >= MAX_RANGE_DAYS:
-        message = _("Ask for at most %(days)s days at once.") % {"days": MAX_RANGE_DAYS}
-        raise ValidationFailed(message, fields={"end": [message]})
-    return start, end
+    return period_days(start, end, today=today, default_days=default_days, max_days=MAX_RANGE_DAYS)
 
 
 def bounds(workspace: Workspace, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

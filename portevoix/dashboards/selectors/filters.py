@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 
 from portevoix.channels.models import Channel
 from portevoix.core.errors import ValidationFailed
+from portevoix.core.periods import MAX_DAYS, period_days
 from portevoix.planning.models import Rubric
 from portevoix.workspaces.models import Workspace
 
-MAX_RANGE_DAYS = 366
+MAX_RANGE_DAYS = MAX_DAYS
 TOP = 20  # rows of the "by post / by campaign" tables
 MAX_POSTS = 200  # posts listed by panel_posts
 BEST = 5
@@ -79,14 +80,7 @@ def filters_make(
     network: str | None = None,
     rubric: int | None = None,
 ) -> Filters:
-    end = end or today(workspace)
-    start = start or end - dt.timedelta(days=29)
-    if start > end:
-        message = _("The start must not be after the end.")
-        raise ValidationFailed(message, fields={"start": [message]})
-    if (end - start).days >= MAX_RANGE_DAYS:
-        message = _("Choose at most %(n)s days.") % {"n": MAX_RANGE_DAYS}
-        raise ValidationFailed(message, fields={"start": [message]})
+    start, end = period_days(start, end, today=today(workspace), max_days=MAX_RANGE_DAYS)
     channel_network = None
     if channel:
         channel_network = (
