@@ -32,10 +32,9 @@ def follower_month_keep(*, workspace_id: int, channel_id: int, day: dt.date) -> 
     are read, so two writers of different days of one month cannot each write it without the other's."""
     month = day.replace(day=1)
     with transaction.atomic():
-        FollowerMonth.objects.get_or_create(
+        row, _created = FollowerMonth.objects.select_for_update().get_or_create(
             channel_id=channel_id, month=month, defaults={"workspace_id": workspace_id}
         )
-        row = FollowerMonth.objects.select_for_update().get(channel_id=channel_id, month=month)
         days = FollowerDaily.objects.filter(
             channel_id=channel_id, day__gte=month, day__lt=_month_after(month)
         )
